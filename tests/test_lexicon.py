@@ -1,0 +1,48 @@
+from pathlib import Path
+
+import pytest
+
+from assistant.lexicon import load_lexicon, normalize_query
+
+GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml"
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_lexicon(GLOSSARY)
+
+
+def test_normalize_query_folds_full_width_and_drops_invisible_characters():
+    assert normalize_query("２０２３年\u200b  高企\t数量？") == "2023年 高企 数量?"
+
+
+def test_tokenize_keeps_domain_terms_whole(lexicon):
+    assert "中试基地" in lexicon.tokenize("中试基地能获得什么补贴？")
+
+
+def test_tokenize_drops_question_words(lexicon):
+    tokens = lexicon.tokenize("中试基地能获得什么补贴？")
+    assert "什么" not in tokens and "？" not in tokens
+
+
+def test_expand_maps_abbreviation_to_full_term(lexicon):
+    assert "高新技术企业" in lexicon.expand("高企升规有什么奖励")
+
+
+def test_expand_maps_english_to_chinese_terms(lexicon):
+    terms = lexicon.expand("What subsidy does a pilot-scale base get?")
+    assert "中试" in terms and "补贴" in terms
+
+
+def test_expand_does_not_match_english_word_inside_another(lexicon):
+    assert "贷款" not in lexicon.expand("Tell me about loanwords")
+
+
+def test_places_in_finds_english_and_chinese_names(lexicon):
+    assert lexicon.places_in("What does Shenzhen offer?") == ["深圳"]
+    assert lexicon.places_in("厦门和泉州有什么不同") == ["泉州", "厦门"]
+
+
+def test_load_lexicon_without_glossary_still_tokenizes_chinese():
+    plain = load_lexicon(None)
+    assert plain.tokenize("科技成果转化") != []

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+
+from assistant.lexicon import load_lexicon
+from assistant.retrieve import build_query, fuse_rankings, is_english, resolve_followup
+
+GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml"
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_lexicon(GLOSSARY)
+
+
+def test_fuse_rankings_rewards_agreement_between_retrievers():
+    fused = fuse_rankings([["a", "b", "c"], ["b", "d"]], rrf_k=60)
+    assert max(fused, key=fused.get) == "b"
+    assert fused["a"] > fused["d"]  # rank 1 in one list beats rank 2 in one list
+
+
+def test_fuse_rankings_weights_scale_a_ranking():
+    fused = fuse_rankings([["a"], ["b"]], rrf_k=60, weights=[1.0, 2.0])
+    assert fused["b"] == pytest.approx(2 * fused["a"])
+
+
+def test_is_english_distinguishes_languages():
+    assert is_english("What subsidy does a pilot-scale base get?")
+    assert not is_english("中试基地能获得什么补贴？")
+    assert not is_english("R&D经费投入占GDP比重是多少")
+
+
+def test_followup_replaces_place_of_previous_question(lexicon):
+    history = [{"role": "user", "content": "泉州对中试平台有什么补贴？"}, {"role": "assistant", "content": "…"}]
+    resolved = resolve_followup("那厦门呢？", history, lexicon)
+    assert "厦门" in resolved and "中试平台" in resolved and "泉州" not in resolved
+
+
+def test_followup_replaces_year_of_previous_question(lexicon):
+    history = [{"role": "user", "content": "国家高新技术企业2025年的目标值是多少？"}, {"role": "assistant", "content": "3500"}]
+    resolved = resolve_followup("2023年的目标值呢？", history, lexicon)
+    assert "2023" in resolved and "2025" not in resolved and "国家高新技术企业" in resolved
+
+
+def test_standalone_question_ignores_history(lexicon):
+    history = [{"role": "user", "content": "厦门的科技副总有什么待遇？"}]
+    question = "泉州市技术合同成交额2022年突破了多少亿元？"
+    assert resolve_followup(question, history, lexicon) == question
+
+
+def test_build_query_adds_glossary_terms_to_keywords(lexicon):
+    query = build_query("What subsidy does a pilot-scale base get?", [], lexicon)
+    assert query.english and "中试" in query.keywords and "补贴" in query.keywords
