@@ -150,12 +150,20 @@ def select_sentences(candidates: Sequence[Candidate], hits: Sequence[Hit], max_s
     return chosen
 
 
+def short_title(title: str) -> str:
+    """A title short enough to prefix a quote: the 《policy》 it names, else its first 24 characters."""
+    named = re.findall(r"《([^《》]{4,40})》", title)
+    if named:
+        return f"《{named[-1]}》"
+    return f"《{title[:24]}{'…' if len(title) > 24 else ''}》"
+
+
 def source_label(snap: Snapshot, doc_id: str, english: bool) -> str:
     """How an answer names a document: its 文号, else its title (with the city for English readers)."""
     doc = snap.docs.get(doc_id)
     if doc is None:
         return doc_id
-    label = doc.doc_number or (doc.title if doc.title.startswith("《") else f"《{doc.title}》")
+    label = doc.doc_number or short_title(doc.title)
     if english and doc.city:
         return f"{label} ({doc.city})"
     return label

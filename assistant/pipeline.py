@@ -68,7 +68,14 @@ class Assistant:
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self.retriever = Retriever(
-            index, self.snapshot, embedder, lexicon, settings.retrieval_mode, settings.candidate_k, settings.rrf_k
+            index,
+            self.snapshot,
+            embedder,
+            lexicon,
+            settings.retrieval_mode,
+            settings.candidate_k,
+            settings.rrf_k,
+            (settings.dense_weight, settings.bm25_weight),
         )
 
     @classmethod

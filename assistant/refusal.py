@@ -11,11 +11,24 @@ from assistant.index import Snapshot
 from assistant.types import Hit
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|百分之|how much|how many|amount|percent|percentage|rate", re.I)
-_DIGIT = re.compile(r"\d")
+# What kind of figure a question asks for, and what such a figure looks like in a passage.
+EXPECTED_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"哪一天|哪天|几月几日|什么时候(?:发布|印发|出台)|发布日期|印发日期|what date|which day|when was .* (?:issued|published|released)", re.I),
+        re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月|\d{4}-\d{1,2}-\d{1,2}"),
+    ),
+    (
+        re.compile(r"比例|百分之|百分比|占比|费率|利率|贴息|percentage|percent|ratio|share of|interest rate|rate", re.I),
+        re.compile(r"\d\s*[%％]|百分之|\d+\s*[:：︰]\s*\d"),
+    ),
+    (
+        re.compile(r"多少钱|多少万|多少元|金额|额度|资助多少|补贴多少|奖励多少|补助多少|how much money|how much (?:funding|support|subsidy|reward|award)|amount", re.I),
+        re.compile(r"\d[\d.,]*\s*(?:万元|亿元|元)"),
+    ),
+)
 # "上海、深圳、武汉、成都等地区": places named only as examples in a list are not what a passage is about.
 _PASSING_MENTION = re.compile(r"(?:[\u4e00-\u9fff]{2,5}、){2,}[\u4e00-\u9fff]{2,5}等")
-_VAGUE_AMOUNT = re.compile(r"一定比例|适当|按规定|按政策|相应|一定的|给予支持|给予补助|给予奖励|给予补贴")
+
 
 # Calibrated on evals/gold.jsonl (answerable vs unanswerable); see evals/README.md.
 MIN_COVERAGE = 0.45
@@ -49,13 +62,13 @@ class Verdict:
 def _missing_constraints(ev: Evidence) -> list[str]:
     """Places and years the question names that the best evidence (its sentences or documents) does not."""
     best = ev.candidates[0].score
-    support = [c for c in ev.candidates if c.score >= best * 0.7][:6]
+    support = [c for c in ev.candidates if c.score >= best * 0.6][:8]
     texts = []
-    for cand in support:
-        hit = ev.hits[cand.hit_index]
+    for hit_index in dict.fromkeys(c.hit_index for c in support):
+        hit = ev.hits[hit_index]
         doc = ev.snap.docs.get(hit.chunk.doc_id)
         meta = f"{doc.city} {doc.title} {doc.doc_number} {doc.date}" if doc else ""
-        texts.append(f"{meta} {hit.chunk.section} {cand.text}")
+        texts.append(f"{meta} {hit.chunk.section} {hit.chunk.text}")
     joined = _PASSING_MENTION.sub("", " ".join(texts))
     missing = [p for p in ev.query.places if p not in joined]
     missing += [y for y in dict.fromkeys(_YEAR.findall(ev.query.text)) if y not in joined]
@@ -73,11 +86,20 @@ def judge_evidence(ev: Evidence) -> Verdict:
     top_dense = max(h.dense_score for h in ev.hits)
     if best.coverage < MIN_COVERAGE and top_dense < MIN_DENSE:
         return Verdict(refused=True, kind="not_covered")
-    if _FIGURE_QUESTION.search(ev.question):
-        relevant = [c for c in ev.candidates if c.score >= best.score * 0.7]
-        if not any(_DIGIT.search(c.text) for c in relevant) and _VAGUE_AMOUNT.search(best.text):
+    figure = expected_figure(ev.question)
+    if figure is not None:
+        relevant = [c for c in ev.candidates if c.score >= best.score * 0.6][:8]
+        if not any(figure.search(c.text) for c in relevant):
             return Verdict(refused=True, kind="not_stated", quoted=[best])
     return Verdict(refused=False)
+
+
+def expected_figure(question: str) -> re.Pattern[str] | None:
+    """The pattern of the figure a question asks for (a date, a percentage, an amount), if any."""
+    for asks, looks_like in EXPECTED_FIGURES:
+        if asks.search(question):
+            return looks_like
+    return None
 
 
 def coverage_summary(snap: Snapshot, english: bool) -> str:

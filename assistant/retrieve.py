@@ -103,6 +103,13 @@ def named_documents(text: str, snap: Snapshot) -> set[str]:
     return {d.doc_id for d in snap.docs.values() if d.doc_number and _number_key(d.doc_number) in key}
 
 
+def place_documents(places: Sequence[str], snap: Snapshot) -> set[str]:
+    """Documents whose city is one the question names (empty when no document is about those places)."""
+    if not places:
+        return set()
+    return {d.doc_id for d in snap.docs.values() if d.city and d.city in places}
+
+
 class Retriever:
     """Hybrid retrieval over a snapshot; `mode` selects hybrid, dense-only or BM25-only (for baselines)."""
 
@@ -115,6 +122,7 @@ class Retriever:
         mode: str = "hybrid",
         candidate_k: int = 30,
         rrf_k: int = 60,
+        weights: tuple[float, float] = (1.0, 1.0),
     ) -> None:
         self.index = index
         self.snapshot = snapshot
@@ -123,6 +131,7 @@ class Retriever:
         self.mode = mode
         self.candidate_k = candidate_k
         self.rrf_k = rrf_k
+        self.weights = weights  # (dense, bm25) in the rank fusion
 
     def dense(self, query: Query, snap: Snapshot) -> list[tuple[str, float]]:
         text = query.text
@@ -151,12 +160,17 @@ class Retriever:
             return []
         dense = self.dense(query, snap) if self.mode in ("hybrid", "dense") else []
         keyword = self.keyword(query, snap) if self.mode in ("hybrid", "bm25") else []
-        named = named_documents(query.text, snap)
+        named = named_documents(query.text, snap) or place_documents(query.places, snap)
         if named:
-            # The question names a document by its 文号: search inside it only.
-            dense = [(c, s) for c, s in dense if snap.chunks[c].doc_id in named]
-            keyword = [(c, s) for c, s in keyword if snap.chunks[c].doc_id in named]
-        fused = fuse_rankings([[c for c, _ in dense], [c for c, _ in keyword]], self.rrf_k)
+            # The question names documents (by 文号, or by the cities they cover): search inside them,
+            # plus passages elsewhere that name the place.
+            def inside(chunk_id: str) -> bool:
+                chunk = snap.chunks[chunk_id]
+                return chunk.doc_id in named or any(p in chunk.text for p in query.places)
+
+            dense = [(c, s) for c, s in dense if inside(c)]
+            keyword = [(c, s) for c, s in keyword if inside(c)]
+        fused = fuse_rankings([[c for c, _ in dense], [c for c, _ in keyword]], self.rrf_k, self.weights)
         dense_at = {c: (rank, s) for rank, (c, s) in enumerate(dense, start=1)}
         keyword_at = {c: (rank, s) for rank, (c, s) in enumerate(keyword, start=1)}
         best = sorted(fused, key=lambda c: -fused[c])[:top_k]

