@@ -15,7 +15,11 @@ from assistant.types import Answer, Citation, Hit
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|人|名|倍|年|场|件|亿|万)")
 _FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
-_LIST_QUESTION = re.compile(r"哪些|哪几|有什么|包括|分别|which|what are|list", re.I)
+_LIST_QUESTION = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几[个项种类条家]|有什么|包括|分别|which|what are|list", re.I)
+_COMPARE = re.compile(r"分别|对比|比较|相比|区别|不同|两地|各自|compare|comparison|versus|\bvs\b|\bboth\b|differ", re.I)
+_LIST_INTRO = re.compile(r"[：:]$|如下|以下")
+_ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
+LIST_MAX_CHARS = 420
 _CLAUSE = re.compile(r"(?<=[，,：:])")
 _PUNCT = re.compile(r"[\s\W_]+")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
@@ -30,6 +34,7 @@ class Candidate:
     text: str
     score: float
     coverage: float
+    order: int = 0  # index of the sentence within its chunk
 
 
 def keyword_weights(query: Query, snap: Snapshot) -> dict[str, float]:
@@ -80,6 +85,12 @@ def focus_table_row(row: str, weights: dict[str, float], years: Sequence[str]) -
     return " | ".join(f"{cells[i][0]}: {cells[i][1]}" if cells[i][0] else cells[i][1] for i in keep)
 
 
+def _is_heading_of(sentence: str, section: str) -> bool:
+    """True when the sentence is the chunk's own heading line."""
+    bare = sentence.strip("# *")
+    return bool(bare) and any(bare == part.strip("# *") for part in section.split(" > "))
+
+
 def _novelty(sentence: str, weights: dict[str, float]) -> int:
     """Characters of a sentence that are not the question's own words (a sentence that only echoes is useless)."""
     rest = sentence
@@ -107,19 +118,23 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
         pieces = [hit.chunk.text] if table else split_sentences(hit.chunk.text)
         context = hit.chunk.section
         doc = snap.docs.get(hit.chunk.doc_id)
-        for piece in pieces:
+        # Words naming the document itself hold for each of its sentences, not just the one repeating them.
+        about = f"{doc.title} {doc.city} {doc.doc_number}".lower() if doc else ""
+        for order, piece in enumerate(pieces):
             sentence = piece.strip()
             if len(sentence) < 4 or (not table and _novelty(sentence, weights) < 2):
                 continue
+            if not table and len(pieces) > 1 and _is_heading_of(sentence, context):
+                continue  # the heading already lends its words to the sentences under it
             lowered = sentence.lower()
-            matched = sum(w for t, w in weights.items() if t.lower() in lowered)
+            matched = sum(w for t, w in weights.items() if t.lower() in lowered or t.lower() in about)
             in_context = sum(w for t, w in weights.items() if t.lower() in context.lower() and t.lower() not in lowered)
             coverage = (matched + 0.5 * in_context) / total
             score = coverage + 0.15 / (1 + i) + max(hit.dense_score - 0.8, 0) + _place_fit(query, doc.city if doc else "", sentence)
             if wants_figure and _NUMBER.search(sentence):
                 score += 0.15
             text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights)
-            candidates.append(Candidate(i, text, score, coverage))
+            candidates.append(Candidate(i, text, score, coverage, order))
     return sorted(candidates, key=lambda c: -c.score)
 
 
@@ -131,15 +146,24 @@ def _similar(a: str, b: str) -> bool:
     return len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) > 0.7
 
 
-def select_sentences(candidates: Sequence[Candidate], hits: Sequence[Hit], max_sentences: int, max_chars: int, list_question: bool) -> list[Candidate]:
-    """Greedy: best first, no near-duplicates, within the sentence and length budget; one per document first when several documents answer."""
+def select_sentences(
+    candidates: Sequence[Candidate], max_sentences: int, max_chars: int, list_question: bool, compare: bool
+) -> list[Candidate]:
+    """Greedy: best first, no near-duplicates, within the budget; for comparisons, each document's best first."""
     if not candidates:
         return []
-    floor = candidates[0].score * (0.55 if list_question else 0.7)
+    floor = candidates[0].score * (0.55 if list_question or compare else 0.7)
+    pool = [c for c in candidates if c.score >= floor]
+    if compare:
+        firsts = {}
+        for cand in pool:
+            firsts.setdefault(cand.hit_index, cand)
+        per_doc = list({id(c): c for c in firsts.values()}.values())
+        pool = per_doc + [c for c in pool if c not in per_doc]
     chosen: list[Candidate] = []
     length = 0
-    for cand in candidates:
-        if cand.score < floor or len(chosen) >= max_sentences:
+    for cand in pool:
+        if len(chosen) >= max_sentences:
             break
         if any(_similar(cand.text, c.text) for c in chosen):
             continue
@@ -150,6 +174,23 @@ def select_sentences(candidates: Sequence[Candidate], hits: Sequence[Hit], max_s
     return chosen
 
 
+def list_items(intro: Candidate, candidates: Sequence[Candidate], max_chars: int) -> list[Candidate]:
+    """The enumeration a list intro ("…的目标：") announces: the following item sentences of the same chunk."""
+    if not _LIST_INTRO.search(intro.text):
+        return []
+    following = sorted(
+        (c for c in candidates if c.hit_index == intro.hit_index and c.order > intro.order), key=lambda c: c.order
+    )
+    items = [c for c in following if _ITEM_MARK.match(c.text)] or following[:3]
+    kept, length = [], len(intro.text)
+    for item in items[:8]:
+        if length + len(item.text) > max_chars:
+            break
+        kept.append(item)
+        length += len(item.text)
+    return kept
+
+
 def short_title(title: str) -> str:
     """A title short enough to prefix a quote: the 《policy》 it names, else its first 24 characters."""
     named = re.findall(r"《([^《》]{4,40})》", title)
@@ -158,18 +199,41 @@ def short_title(title: str) -> str:
     return f"《{title[:24]}{'…' if len(title) > 24 else ''}》"
 
 
-def source_label(snap: Snapshot, doc_id: str, english: bool) -> str:
-    """How an answer names a document: its 文号, else its title (with the city for English readers)."""
+def source_label(snap: Snapshot, doc_id: str, english: bool, place_names: dict[str, str] | None = None) -> str:
+    """How an answer names a document: its 文号, else a short title; English answers lead with the city."""
     doc = snap.docs.get(doc_id)
     if doc is None:
         return doc_id
     label = doc.doc_number or short_title(doc.title)
     if english and doc.city:
-        return f"{label} ({doc.city})"
+        return f"{(place_names or {}).get(doc.city, doc.city)} — {label}"
     return label
 
 
-def compose_answer(question: str, query: Query, hits: Sequence[Hit], snap: Snapshot, max_sentences: int = 4, max_chars: int = 260) -> Answer:
+def render_lines(chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int], labels: dict[str, str], english: bool) -> str:
+    """One line per run of quotes from the same document: `label：“quote”[n]“quote”[m]`."""
+    lines: list[str] = []
+    previous = None
+    for cand in chosen:
+        chunk = hits[cand.hit_index].chunk
+        quote = f"“{cand.text}”[{numbers[chunk.chunk_id]}]"
+        if chunk.doc_id == previous:
+            lines[-1] += quote
+        else:
+            lines.append(f"{labels[chunk.doc_id]}{': ' if english else '：'}{quote}")
+        previous = chunk.doc_id
+    return "\n".join(lines)
+
+
+def compose_answer(
+    question: str,
+    query: Query,
+    hits: Sequence[Hit],
+    snap: Snapshot,
+    max_sentences: int = 4,
+    max_chars: int = 260,
+    place_names: dict[str, str] | None = None,
+) -> Answer:
     """The extractive answer: verbatim sentences with [n] citations, or a refusal."""
     candidates = score_candidates(query, hits, snap, question)
     evidence = Evidence(question=question, query=query, hits=list(hits), candidates=candidates, snap=snap)
@@ -177,23 +241,42 @@ def compose_answer(question: str, query: Query, hits: Sequence[Hit], snap: Snaps
     if verdict.refused:
         return Answer(
             question=question,
-            text=refusal_text(verdict, snap, english=query.english),
+            text=refusal_text(verdict, snap, english=query.english, place_names=place_names),
             citations=_citations(verdict.quoted, hits, snap),
             refused=True,
             refusal_kind=verdict.kind,
         )
     list_question = bool(_LIST_QUESTION.search(question))
-    chosen = select_sentences(candidates, hits, max_sentences, max_chars, list_question)
+    compare = bool(_COMPARE.search(question)) or len(query.places) > 1 or len(set(_YEAR.findall(query.text))) > 1
+    if compare:
+        # One document per citation would otherwise crowd out the others; keep the best hit of each.
+        candidates = _best_per_document(candidates, hits)
+    chosen = select_sentences(candidates, max_sentences, max_chars, list_question, compare)
+    intro = next((c for c in chosen if _LIST_INTRO.search(c.text)), None) if list_question else None
+    if intro is not None:
+        items = list_items(intro, candidates, LIST_MAX_CHARS)
+        if items:
+            chosen = [intro, *items]
+    chosen = sorted(chosen, key=lambda c: (c.hit_index, c.order)) if list_question else chosen
     citations = _citations(chosen, hits, snap)
-    number_of = {c.chunk_id: c.n for c in citations}
-    lines = []
-    for cand in chosen:
-        chunk = hits[cand.hit_index].chunk
-        label = source_label(snap, chunk.doc_id, query.english)
-        lines.append(f"{label}：“{cand.text}”[{number_of[chunk.chunk_id]}]")
-    opener = "According to the documents:" if query.english else ""
-    text = "\n".join(([opener] if opener else []) + lines)
+    numbers = {c.chunk_id: c.n for c in citations}
+    labels = {c.doc_id: source_label(snap, c.doc_id, query.english, place_names) for c in citations}
+    text = render_lines(chosen, hits, numbers, labels, query.english)
     return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _best_per_document(candidates: Sequence[Candidate], hits: Sequence[Hit]) -> list[Candidate]:
+    """Candidates reordered so each document's best candidate comes first (in score order)."""
+    seen: set[str] = set()
+    leaders, rest = [], []
+    for cand in candidates:
+        doc_id = hits[cand.hit_index].chunk.doc_id
+        if doc_id not in seen and cand.coverage >= 0.25:
+            seen.add(doc_id)
+            leaders.append(cand)
+        else:
+            rest.append(cand)
+    return leaders + rest
 
 
 def _citations(chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[Citation]:

@@ -59,6 +59,11 @@ class Lexicon:
                 extra.extend(values)
         return [t for t in dict.fromkeys(extra) if t not in text]
 
+    @property
+    def place_names_en(self) -> dict[str, str]:
+        """Chinese place name → its English name (for English answers)."""
+        return {zh: en.title() for en, zh in self.english_places.items()}
+
     def places_in(self, text: str) -> list[str]:
         """Place names (Chinese, or English mapped to Chinese) that occur in the text."""
         lowered = f" {re.sub(r'[^a-z]+', ' ', text.lower())} "

@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,10 @@ from assistant.embed import CachedEmbedder, build_embedder
 from assistant.index import Index, IngestReport, Snapshot, open_vector_store
 from assistant.lexicon import Lexicon, load_lexicon
 from assistant.load import DocumentError, load_corpus, load_file
-from assistant.retrieve import Retriever, build_query, is_english
+from assistant.retrieve import Query, Retriever, build_query, is_english
 from assistant.settings import Settings, configure_offline
 from assistant.types import Answer, Document, Hit
+from assistant.verify import check_answer
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
 
@@ -76,6 +77,7 @@ class Assistant:
             settings.candidate_k,
             settings.rrf_k,
             (settings.dense_weight, settings.bm25_weight),
+            settings.max_per_doc,
         )
 
     @classmethod
@@ -210,8 +212,63 @@ class Assistant:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, coroutine).result()
 
+    async def astream(
+        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+    ) -> AsyncIterator[str | Answer]:
+        """Answer a question as it is written: text pieces, then the final Answer.
+
+        The final Answer is verified and may differ from the streamed text (sentences dropped, or an
+        extractive fallback): show its text once it arrives.
+        """
+        history = list(history or [])
+        llm = self._llm_for(mode)
+        if llm is None:
+            answer = await self.aask(question, history, top_k=top_k, mode=mode)
+            lines = answer.text.split("\n")
+            for i, line in enumerate(lines):
+                yield line + ("\n" if i < len(lines) - 1 else "")
+            yield answer
+            return
+        started = time.perf_counter()
+        found = await asyncio.to_thread(self._evidence, question, history, top_k, llm)
+        if isinstance(found, Answer):
+            yield found.text
+            yield found
+            return
+        query, hits, snap, answer = found
+        retrieved = time.perf_counter()
+        if answer.refused:
+            yield answer.text
+        else:
+            async for piece in llm.astream(query, hits, snap, fallback=answer):
+                if isinstance(piece, Answer):
+                    answer = piece
+                else:
+                    yield piece
+        yield self._verified(answer, started, retrieved)
+
+    def _llm_for(self, mode: str | None) -> Any:
+        return self.llm if (mode or self.settings.answer_mode) == "llm" else None
+
     def _answer(self, question: str, history: list[dict], top_k: int | None, mode: str | None) -> Answer:
         started = time.perf_counter()
+        llm = self._llm_for(mode)
+        found = self._evidence(question, history, top_k, llm)
+        if isinstance(found, Answer):
+            return found
+        query, hits, snap, answer = found
+        retrieved = time.perf_counter()
+        if llm is not None and not answer.refused:
+            answer = llm.answer(query, hits, snap, fallback=answer)
+        return self._verified(answer, started, retrieved)
+
+    def _evidence(
+        self, question: str, history: list[dict], top_k: int | None, llm: Any
+    ) -> Answer | tuple[Query, list[Hit], Snapshot, Answer]:
+        """An early answer (invalid question, empty index), or the retrieved passages and the extractive answer.
+
+        With an LLM, a follow-up is first condensed into a standalone question and retrieval uses that.
+        """
         english = isinstance(question, str) and is_english(question)
         problem = _invalid_question(question, self.settings.max_question_chars)
         if problem:
@@ -224,12 +281,18 @@ class Assistant:
                 else "索引为空：请先运行 `python -m assistant ingest`（或 `make run`）建立索引。"
             )
             return Answer(question=question, text=text, citations=[], refused=True, refusal_kind="no_index")
-        query = build_query(question, history, self.lexicon)
+        standalone = llm.condense(question, history) if llm is not None and history else None
+        query = build_query(standalone or question, [] if standalone else history, self.lexicon)
         hits = self.retriever.retrieve(query, top_k or self.settings.top_k)
-        retrieved = time.perf_counter()
-        answer = compose_answer(question, query, hits, snap, self.settings.max_answer_sentences)
-        if (mode or self.settings.answer_mode) == "llm" and self.llm is not None and not answer.refused:
-            answer = self.llm.answer(question, history, query, hits, snap, fallback=answer)
+        answer = compose_answer(
+            question, query, hits, snap, self.settings.max_answer_sentences, place_names=self.lexicon.place_names_en
+        )
+        return query, hits, snap, answer
+
+    @staticmethod
+    def _verified(answer: Answer, started: float, retrieved: float) -> Answer:
+        """The answer checked by verify (whichever answerer wrote it), with its timings."""
+        answer = check_answer(answer)
         done = time.perf_counter()
         timings = {"retrieve_ms": round((retrieved - started) * 1000, 2), "answer_ms": round((done - retrieved) * 1000, 2), "total_ms": round((done - started) * 1000, 2)}
         return replace(answer, timings=timings)

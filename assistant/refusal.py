@@ -102,9 +102,11 @@ def expected_figure(question: str) -> re.Pattern[str] | None:
     return None
 
 
-def coverage_summary(snap: Snapshot, english: bool) -> str:
+def coverage_summary(snap: Snapshot, english: bool, place_names: dict[str, str] | None = None) -> str:
     """One line naming what the corpus covers: its cities and a few document labels."""
     cities = sorted({d.city for d in snap.docs.values() if d.city})
+    if english:
+        cities = [f"{(place_names or {}).get(c, c)} ({c})" for c in cities]
     labels = [d.doc_number or d.title for d in sorted(snap.docs.values(), key=lambda d: d.doc_id)][:6]
     more = len(snap.docs) - len(labels)
     listing = "；".join(labels) + (f" 等 {len(snap.docs)} 份" if more > 0 else "")
@@ -113,7 +115,7 @@ def coverage_summary(snap: Snapshot, english: bool) -> str:
     return f"文档范围：{'、'.join(cities) or '—'}（{listing}）。"
 
 
-def refusal_text(verdict: Verdict, snap: Snapshot, english: bool) -> str:
+def refusal_text(verdict: Verdict, snap: Snapshot, english: bool, place_names: dict[str, str] | None = None) -> str:
     """The refusal message in the question's language."""
     if verdict.kind == "not_stated" and verdict.quoted:
         quote = verdict.quoted[0].text
@@ -122,8 +124,12 @@ def refusal_text(verdict: Verdict, snap: Snapshot, english: bool) -> str:
         return f"文档提到了这一点，但没有给出具体数字：“{quote}”[1]"
     head = REFUSAL_EN if english else REFUSAL_ZH
     if verdict.missing:
-        names = ", ".join(verdict.missing) if english else "、".join(verdict.missing)
+        names = (
+            ", ".join(f"{(place_names or {}).get(m, m)} ({m})" if m in (place_names or {}) else m for m in verdict.missing)
+            if english
+            else "、".join(verdict.missing)
+        )
         head = (
             f"The documents say nothing about {names}." if english else f"文档中没有关于{names}的内容。"
         )
-    return f"{head} {coverage_summary(snap, english)}"
+    return f"{head} {coverage_summary(snap, english, place_names)}"

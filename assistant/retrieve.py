@@ -110,6 +110,27 @@ def place_documents(places: Sequence[str], snap: Snapshot) -> set[str]:
     return {d.doc_id for d in snap.docs.values() if d.city and d.city in places}
 
 
+def diversify(ranked: Sequence[str], snap: Snapshot, top_k: int, max_per_doc: int) -> list[str]:
+    """The top_k of a ranking with at most max_per_doc chunks of one document while others compete.
+
+    Slots no other document can fill go back to the best remaining chunks (0 = no cap).
+    """
+    if max_per_doc <= 0:
+        return list(ranked[:top_k])
+    pool = list(ranked[: top_k * 4])
+    chosen: list[str] = []
+    per_doc: dict[str, int] = {}
+    for chunk_id in pool:
+        doc_id = snap.chunks[chunk_id].doc_id
+        if per_doc.get(doc_id, 0) < max_per_doc:
+            chosen.append(chunk_id)
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+        if len(chosen) == top_k:
+            return sorted(chosen, key=pool.index)
+    chosen += [c for c in pool if c not in chosen][: top_k - len(chosen)]
+    return sorted(chosen, key=pool.index)
+
+
 class Retriever:
     """Hybrid retrieval over a snapshot; `mode` selects hybrid, dense-only or BM25-only (for baselines)."""
 
@@ -123,6 +144,7 @@ class Retriever:
         candidate_k: int = 30,
         rrf_k: int = 60,
         weights: tuple[float, float] = (1.0, 1.0),
+        max_per_doc: int = 0,
     ) -> None:
         self.index = index
         self.snapshot = snapshot
@@ -132,6 +154,7 @@ class Retriever:
         self.candidate_k = candidate_k
         self.rrf_k = rrf_k
         self.weights = weights  # (dense, bm25) in the rank fusion
+        self.max_per_doc = max_per_doc
 
     def dense(self, query: Query, snap: Snapshot) -> list[tuple[str, float]]:
         text = query.text
@@ -173,7 +196,7 @@ class Retriever:
         fused = fuse_rankings([[c for c, _ in dense], [c for c, _ in keyword]], self.rrf_k, self.weights)
         dense_at = {c: (rank, s) for rank, (c, s) in enumerate(dense, start=1)}
         keyword_at = {c: (rank, s) for rank, (c, s) in enumerate(keyword, start=1)}
-        best = sorted(fused, key=lambda c: -fused[c])[:top_k]
+        best = diversify([c for c in sorted(fused, key=lambda c: -fused[c])], snap, top_k, self.max_per_doc)
         return [
             Hit(
                 chunk=snap.chunks[c],

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     dense_weight: float = 1.0  # weights of the two rankings in reciprocal rank fusion
     bm25_weight: float = 1.0
+    max_per_doc: int = 0  # at most this many of the top_k passages from one document (0 = no cap)
 
     # Answering.
     answer_mode: Literal["extractive", "llm"] = "extractive"
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     llm_api_key: str = "not-needed"
     llm_temperature: float = 0.0
     llm_timeout: float = 60.0
+    llm_max_retries: int = 1
+    llm_context_window: int = 8192
+    llm_max_tokens: int = 512
 
     # Ingest limits.
     max_file_bytes: int = 64 * 1024 * 1024
