@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.chunk import split_sentences
 from assistant.index import Snapshot
@@ -70,8 +71,8 @@ def _clause_window(sentence: str, weights: dict[str, float]) -> str:
 
 def focus_table_row(row: str, weights: dict[str, float], years: Sequence[str]) -> str:
     """The cells of a table row worth quoting: its name, unit and the columns the question asks for."""
-    cells = [tuple(c.split(": ", 1)) if ": " in c else ("", c) for c in row.split(" | ")[1:]]
-    cells = [(h, v.strip()) for h, v in cells if h != "序号" and v.strip()]
+    cells = [tuple(re.split(r":\s?", c, maxsplit=1)) if ":" in c else ("", c) for c in row.split(" | ")[1:]]
+    cells = [(h, v.strip()) for h, v in cells if h != "序号"]
     asked = [
         i for i, (h, v) in enumerate(cells)
         if any(y in h for y in years) or any(t.lower() in f"{h} {v}".lower() for t in weights if not t.isdigit() and len(t) > 1)
@@ -81,8 +82,9 @@ def focus_table_row(row: str, weights: dict[str, float], years: Sequence[str]) -
     columns = [i for i in asked if i != name]
     if years:
         columns = [i for i in columns if any(y in cells[i][0] for y in years)] or columns
-    keep = sorted({name, *unit, *columns}) if columns else [i for i, (_, v) in enumerate(cells) if len(v) <= 40]
-    return " | ".join(f"{cells[i][0]}: {cells[i][1]}" if cells[i][0] else cells[i][1] for i in keep)
+    keep = sorted({name, *unit, *columns}) if columns else [i for i, (_, v) in enumerate(cells) if v and len(v) <= 40]
+    # An asked-for cell that is empty stays visible (as "header:"), so the answer shows the gap.
+    return " | ".join(f"{cells[i][0]}: {cells[i][1]}".rstrip() if cells[i][0] else cells[i][1] for i in keep)
 
 
 def _is_heading_of(sentence: str, section: str) -> bool:
@@ -233,10 +235,11 @@ def compose_answer(
     max_sentences: int = 4,
     max_chars: int = 260,
     place_names: dict[str, str] | None = None,
+    lexicon: Any = None,
 ) -> Answer:
     """The extractive answer: verbatim sentences with [n] citations, or a refusal."""
     candidates = score_candidates(query, hits, snap, question)
-    evidence = Evidence(question=question, query=query, hits=list(hits), candidates=candidates, snap=snap)
+    evidence = Evidence(question=question, query=query, hits=list(hits), candidates=candidates, snap=snap, lexicon=lexicon)
     verdict = judge_evidence(evidence)
     if verdict.refused:
         return Answer(

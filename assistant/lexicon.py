@@ -35,6 +35,8 @@ class Lexicon:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     english: dict[str, tuple[str, ...]] = field(default_factory=dict)
     english_places: dict[str, str] = field(default_factory=dict)  # "shenzhen" → "深圳"
+    place_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "上海" → ("沪",)
+    regions: dict[str, str] = field(default_factory=dict)  # city → province, "泉州" → "福建"
     tokenizer: jieba.Tokenizer = field(default_factory=jieba.Tokenizer, compare=False, repr=False)
 
     def tokenize(self, text: str) -> list[str]:
@@ -90,5 +92,7 @@ def load_lexicon(path: Path | None) -> Lexicon:
         synonyms={k: tuple(v) for k, v in data.get("synonyms", {}).items()},
         english={k.lower(): tuple(v) for k, v in data.get("english", {}).items()},
         english_places={k.lower(): v for k, v in data.get("english_places", {}).items()},
+        place_aliases={k: tuple(v) for k, v in data.get("place_aliases", {}).items()},
+        regions=dict(data.get("regions", {})),
         tokenizer=tokenizer,
     )

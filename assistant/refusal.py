@@ -18,20 +18,31 @@ EXPECTED_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月|\d{4}-\d{1,2}-\d{1,2}"),
     ),
     (
-        re.compile(r"比例|百分之|百分比|占比|费率|利率|贴息|percentage|percent|ratio|share of|interest rate|rate", re.I),
+        re.compile(r"比例|百分之|百分比|占比|费率|利率|贴息|percentage|percent|ratio|share of|interest rate|\brate\b", re.I),
         re.compile(r"\d\s*[%％]|百分之|\d+\s*[:：︰]\s*\d"),
     ),
     (
-        re.compile(r"多少钱|多少万|多少元|金额|额度|资助多少|补贴多少|奖励多少|补助多少|how much money|how much (?:funding|support|subsidy|reward|award)|amount", re.I),
+        re.compile(
+            r"多少(?:钱|万|元|资金|经费|租金|补贴|奖励|资助|补助)|(?:补贴|奖励|资助|补助|减免|给)多少|金额|额度|"
+            r"how much (?:money|funding|support|subsidy|reward|award)|amount|spending|expenditure",
+            re.I,
+        ),
         re.compile(r"\d[\d.,]*\s*(?:万元|亿元|元)"),
+    ),
+    (
+        re.compile(r"(?<!哪)几(?:个|家|项|名|人|次|所|条|批|场)|多少(?:个|家|项|名|人|次|所|条|批|场)|how many", re.I),
+        re.compile(r"\d+\s*(?:个|家|项|名|人|次|所|条|批|场|件|多)"),
     ),
 )
 # "上海、深圳、武汉、成都等地区": places named only as examples in a list are not what a passage is about.
 _PASSING_MENTION = re.compile(r"(?:[\u4e00-\u9fff]{2,5}、){2,}[\u4e00-\u9fff]{2,5}等")
-
+# Named planning periods ("十四五") are constraints like years: another period is another plan.
+_PERIOD = re.compile(r"十[一二三四五六七八九]五")
+_EMPTY_CELL = re.compile(r"(?:^|\| )[^|:]{1,30}:\s*(?:\||$)")  # a focused table cell with no value
 
 # Calibrated on evals/gold.jsonl (answerable vs unanswerable); see evals/README.md.
 MIN_COVERAGE = 0.45
+FIGURE_COVERAGE = 0.75
 MIN_DENSE = 0.84
 
 REFUSAL_ZH = "文档中没有找到可以回答这个问题的内容。"
@@ -47,6 +58,7 @@ class Evidence:
     hits: list[Hit]
     candidates: Sequence[Any]  # answer.Candidate, best first
     snap: Snapshot
+    lexicon: Any = None  # lexicon.Lexicon: place aliases and regions
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,24 @@ def _missing_constraints(ev: Evidence) -> list[str]:
         meta = f"{doc.city} {doc.title} {doc.doc_number} {doc.date}" if doc else ""
         texts.append(f"{meta} {hit.chunk.section} {hit.chunk.text}")
     joined = _PASSING_MENTION.sub("", " ".join(texts))
-    missing = [p for p in ev.query.places if p not in joined]
+    cities = {d.city for d in ev.snap.docs.values() if d.city}
+    missing = [p for p in ev.query.places if p not in cities and not _place_in(p, joined, ev.lexicon, cities)]
     missing += [y for y in dict.fromkeys(_YEAR.findall(ev.query.text)) if y not in joined]
+    # A planning period ("十五五") counts as covered when any retrieved document mentions it.
+    hit_docs = " ".join(ev.snap.docs[h.chunk.doc_id].text for h in ev.hits if h.chunk.doc_id in ev.snap.docs)
+    missing += [p for p in dict.fromkeys(_PERIOD.findall(ev.query.text)) if p not in hit_docs]
     return missing
+
+
+def _place_in(place: str, text: str, lexicon: Any, cities: set[str]) -> bool:
+    """A place is in the evidence by name or alias (沪 for 上海), or as the region of a corpus city."""
+    if place in text:
+        return True
+    if lexicon is None:
+        return False
+    if any(alias in text for alias in lexicon.place_aliases.get(place, ())):
+        return True
+    return any(lexicon.regions.get(city) == place for city in cities)
 
 
 def judge_evidence(ev: Evidence) -> Verdict:
@@ -88,10 +115,28 @@ def judge_evidence(ev: Evidence) -> Verdict:
         return Verdict(refused=True, kind="not_covered")
     figure = expected_figure(ev.question)
     if figure is not None:
-        relevant = [c for c in ev.candidates if c.score >= best.score * 0.6][:8]
-        if not any(figure.search(c.text) for c in relevant):
+        # The figure must sit in a sentence that is about the question, not anywhere nearby.
+        relevant = [c for c in ev.candidates if c.score >= best.score * 0.6 and c.coverage >= best.coverage * FIGURE_COVERAGE][:8]
+        if not any(figure.search(figure_text(c.text)) for c in relevant):
             return Verdict(refused=True, kind="not_stated", quoted=[best])
+    if _EMPTY_CELL.search(best.text):
+        return Verdict(refused=True, kind="not_stated", quoted=[best])
     return Verdict(refused=False)
+
+
+def figure_text(text: str) -> str:
+    """A table row's numeric cells with their units attached ("2022年: 62" + "单位: 个" → "62个"), for figure checks."""
+    if " | " not in text and ": " not in text:
+        return text
+    cells = [c.split(":", 1) for c in text.split(" | ") if ":" in c]
+    unit = next((v.strip() for h, v in cells if "单位" in h), "")
+    extra = []
+    for header, value in cells:
+        value = value.strip()
+        in_header = re.search(r"[（(]([^）)]+)[）)]", header)
+        if re.fullmatch(r"\[?-?\d[\d.,]*\]?(?:以上)?", value):
+            extra.append(value.strip("[]") + (in_header.group(1) if in_header else unit))
+    return f"{text} {' '.join(extra)}"
 
 
 def expected_figure(question: str) -> re.Pattern[str] | None:
