@@ -157,11 +157,14 @@ class Retriever:
         self.max_per_doc = max_per_doc
 
     def dense(self, query: Query, snap: Snapshot) -> list[tuple[str, float]]:
-        text = query.text
         if query.english and query.expansions:
-            # The multilingual model matches English to Chinese, but a few Chinese anchor terms sharpen it.
-            text = f"{text} ({' '.join(query.expansions[:8])})"
-        vector = self.embedder.embed_queries([text])[0]
+            # The multilingual model matches English to Chinese loosely; averaging with the embedding of
+            # the question's Chinese glossary terms pulls the query toward the Chinese wording (measured).
+            both = self.embedder.embed_queries([query.text, " ".join(query.expansions[:12])])
+            vector = both.mean(axis=0)
+            vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        else:
+            vector = self.embedder.embed_queries([query.text])[0]
         found = self.index.dense_search(vector, self.candidate_k)
         return [(cid, score) for cid, score in found if cid in snap.chunks]
 
