@@ -1,0 +1,150 @@
+"""Files → Document: read any supported format, clean it, attach metadata (text and manifest)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.clean import clean_text
+from assistant.metadata import FIELDS, extract_metadata
+from assistant.readers import SUPPORTED_SUFFIXES, UnreadableError, read_text
+from assistant.types import Document
+
+MANIFEST = "manifest.toml"
+_UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.\-\u4e00-\u9fff]+")
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """A file that was not loaded (or was skipped), and why; loading goes on without it."""
+
+    path: str
+    message: str
+
+
+class DocumentError(Exception):
+    """A file that cannot become a Document; the message starts with the file's name."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.name = Path(path).name
+        self.reason = reason
+        super().__init__(f"{self.name}: {reason}")
+
+
+def load_corpus(corpus_dir: Path, max_file_bytes: int) -> tuple[list[Document], list[LoadError]]:
+    """Every document in `corpus_dir` (recursively), and what was skipped or failed, file by file."""
+    corpus_dir = Path(corpus_dir)
+    manifest, errors = read_manifest(corpus_dir / MANIFEST)
+    documents: list[Document] = []
+    seen_ids: dict[str, str] = {}
+    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(corpus_dir).as_posix()
+        if _is_ignored(path.relative_to(corpus_dir)):
+            continue
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            errors.append(LoadError(relative, f"{path.name}: skipped, unsupported file type '{path.suffix}'"))
+            continue
+        size = path.stat().st_size
+        if size > max_file_bytes:
+            errors.append(LoadError(relative, f"{path.name}: file too large ({size} bytes > {max_file_bytes})"))
+            continue
+        try:
+            document = load_file(path, manifest.get(relative) or manifest.get(path.name))
+        except DocumentError as exc:
+            errors.append(LoadError(relative, str(exc)))
+            continue
+        except Exception as exc:  # a reader bug on one file must not stop the others
+            errors.append(LoadError(relative, f"{path.name}: unexpected error ({type(exc).__name__}: {exc})"))
+            continue
+        if document.doc_id in seen_ids:
+            message = f"{path.name}: skipped, doc_id '{document.doc_id}' already used by {seen_ids[document.doc_id]}"
+            errors.append(LoadError(relative, message))
+            continue
+        seen_ids[document.doc_id] = relative
+        documents.append(document)
+    return documents, errors
+
+
+def _is_ignored(relative: Path) -> bool:
+    # Hidden files, READMEs and the corpus's own TOML configuration (manifest, glossary) are not documents.
+    name = relative.name
+    return (
+        any(part.startswith(".") for part in relative.parts)
+        or name.upper().startswith("README")
+        or name.lower().endswith(".toml")
+    )
+
+
+def read_manifest(path: Path) -> tuple[dict[str, dict[str, Any]], list[LoadError]]:
+    """Manifest entries by file name; a broken manifest is reported and loading goes on without it."""
+    if not path.is_file():
+        return {}, []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return {}, [LoadError(path.name, f"{path.name}: invalid manifest, ignored ({exc})")]
+    entries: dict[str, dict[str, Any]] = {}
+    errors: list[LoadError] = []
+    for name, entry in data.items():
+        if isinstance(entry, dict):
+            entries[name] = entry
+        else:
+            errors.append(LoadError(path.name, f"{path.name}: entry '{name}' is not a table, ignored"))
+    return entries, errors
+
+
+def load_file(path: Path, manifest_entry: dict[str, Any] | None = None) -> Document:
+    """One file → a cleaned Document; raises DocumentError (naming the file) for a bad file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(path, f"cannot read ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise DocumentError(path, "empty file (no text)")
+    try:
+        raw_text = read_text(data, path.suffix.lower())
+    except UnreadableError as exc:
+        raise DocumentError(path, str(exc)) from exc
+    if not raw_text.strip():
+        raise DocumentError(path, "empty file (whitespace only)")
+    text = clean_text(raw_text)
+    if not text.strip():
+        raise DocumentError(path, "no text left after removing web-page boilerplate")
+    doc_id = make_doc_id(path, data)
+    fields = extract_metadata(text)
+    fields.update(_manifest_fields(manifest_entry))
+    return Document(
+        doc_id=doc_id,
+        text=text,
+        title=fields["title"] or doc_id,
+        source_path=str(path),
+        content_hash=hashlib.sha256(data).hexdigest(),
+        issuer=fields["issuer"],
+        doc_number=fields["doc_number"],
+        date=fields["date"],
+        city=fields["city"],
+        kind=fields["kind"],
+    )
+
+
+def make_doc_id(path: Path, data: bytes) -> str:
+    """The file stem, reduced to characters safe in ids, URLs and chunk ids (no '#')."""
+    stem = _UNSAFE_ID_CHARS.sub("_", path.stem).strip("._-")
+    return stem or f"doc-{hashlib.sha256(data).hexdigest()[:12]}"
+
+
+def _manifest_fields(entry: dict[str, Any] | None) -> dict[str, str]:
+    """The manifest's non-empty values for known fields; they override what the text said."""
+    fields: dict[str, str] = {}
+    for key, value in (entry or {}).items():
+        if key not in FIELDS or value in (None, ""):
+            continue
+        fields[key] = value.isoformat()[:10] if isinstance(value, date | datetime) else str(value).strip()
+    return fields

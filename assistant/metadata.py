@@ -1,0 +1,129 @@
+"""Metadata read from a cleaned document's text: title, 发文机关, 文号, date, city, kind."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+FIELDS = ("title", "issuer", "doc_number", "date", "city", "kind")
+
+# Cities recognised in an issuer or a title; extend as the corpus grows.
+# fmt: off
+CITIES = (
+    "泉州", "厦门", "福州", "漳州", "莆田", "三明", "南平", "龙岩", "宁德", "晋江", "石狮", "南安",
+    "北京", "上海", "天津", "重庆", "深圳", "广州", "杭州", "南京", "苏州", "武汉", "成都", "西安",
+)
+# fmt: on
+
+_HEAD_LINES = 20
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,8}\s*[〔\[［【(（]\s*((?:19|20)\d{2})\s*[〕\]］】)）]\s*第?\s*\d+\s*号")
+_LABELLED_NUMBER = re.compile(r"文\s*号\s*[:：]\s*(\S+?号)")
+_LABELLED_DATE = re.compile(
+    r"(?:公文生成日期|成文日期|发布日期|发文日期|印发日期|发布时间)\s*[:：]\s*"
+    r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+)
+_SOURCE_DATE = re.compile(r"^(?:供稿|来源|作者|发布)[^\n]{0,40}?(\d{4})-(\d{1,2})-(\d{1,2})", re.MULTILINE)
+_DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$", re.MULTILINE)
+_LABELLED_ISSUER = re.compile(r"(?:发布机构|发文机关|发文单位|发布单位)\s*[:：]\s*([^\s|｜]+)")
+_ISSUER_LINE = re.compile(r"^#*\s*([\u4e00-\u9fa5（）()]{2,30}(?:局|委员会|政府|办公厅|办公室|厅|部|院|中心))$")
+_TITLE_LINE = re.compile(
+    r"^#*\s*\**\s*(关于.{2,80}?(?:答复|通知|意见|办法|措施|规划|决定|方案|报告|批复|规定|细则))\s*\**$"
+)
+_SOURCE_MARK = re.compile(r"^(?:供稿|来源|发布时间)\s*[:：]", re.MULTILINE)
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+\**\s*(.+?)\s*\**$")
+_LEADING_BOOK_TITLE = re.compile(r"^《([^》]{4,60})》")
+_MAX_TITLE_CHARS = 60
+_REPLY_MARK = re.compile(r"答复如下|的答复$", re.MULTILINE)
+
+
+def extract_metadata(text: str) -> dict[str, str]:
+    """Every field the text states; a field it does not state is ""."""
+    head = [line.strip() for line in text.split("\n") if line.strip()][:_HEAD_LINES]
+    doc_number = find_doc_number(text, head)
+    issuer = find_issuer(text, head)
+    title = find_title(head, issuer)
+    return {
+        "title": title,
+        "issuer": issuer,
+        "doc_number": doc_number,
+        "date": find_date(text, doc_number),
+        "city": find_city(issuer, title),
+        "kind": guess_kind(title, text),
+    }
+
+
+def find_doc_number(text: str, head: list[str]) -> str:
+    """文号 from a "文号:" label, else from the head (a 文号 in the body cites another document)."""
+    labelled = _LABELLED_NUMBER.search(text)
+    if labelled and DOC_NUMBER.fullmatch(labelled.group(1)):
+        return labelled.group(1)
+    for line in head:
+        found = DOC_NUMBER.search(line)
+        if found:
+            return found.group()
+    return ""
+
+
+def find_date(text: str, doc_number: str) -> str:
+    """ISO date from a label, a news source line or a signature line; else the 文号's year."""
+    for pattern in (_LABELLED_DATE, _SOURCE_DATE, _DATE_LINE):
+        found = pattern.search(text)
+        if found:
+            year, month, day = found.groups()
+            return f"{year}-{int(month):02d}-{int(day):02d}"
+    year = DOC_NUMBER.search(doc_number)
+    return year.group(1) if year else ""
+
+
+def find_issuer(text: str, head: list[str]) -> str:
+    """发文机关 from a "发布机构:" label or an agency name standing alone in the head."""
+    labelled = _LABELLED_ISSUER.search(text)
+    if labelled:
+        return labelled.group(1)
+    for line in head[:5]:
+        found = _ISSUER_LINE.match(line)
+        if found:
+            return found.group(1)
+    return ""
+
+
+def find_title(head: list[str], issuer: str) -> str:
+    """A 关于… title line, the headline above a news source line, a heading, or a leading 《…》."""
+    for line in head:
+        found = _TITLE_LINE.match(line)
+        if found:
+            return found.group(1).strip()
+    for above, line in itertools.pairwise(head):
+        if _SOURCE_MARK.match(line) and len(above) <= _MAX_TITLE_CHARS:
+            return above
+    for line in head:
+        found = _MARKDOWN_HEADING.match(line)
+        if found and found.group(1) != issuer:
+            return found.group(1)
+    for line in head:
+        found = _LEADING_BOOK_TITLE.match(line)
+        if found:
+            return found.group(1)
+    return ""
+
+
+def find_city(issuer: str, title: str) -> str:
+    """The first known city named by the issuer, else by the title."""
+    for source in (issuer, title):
+        for city in CITIES:
+            if city in source:
+                return city
+    return ""
+
+
+def guess_kind(title: str, text: str) -> str:
+    """reply | plan | news | measures | other, from the title and news markers."""
+    if "答复" in title or _REPLY_MARK.search(text[:3000]):
+        return "reply"
+    if "规划" in title:
+        return "plan"
+    if _SOURCE_MARK.search(text[:2000]) or "新闻" in text[:300]:
+        return "news"
+    if re.search(r"措施|办法|细则|意见|方案|政策", title):
+        return "measures"
+    return "other"
