@@ -1,0 +1,1 @@
+"""Evaluation harness: gold set, metrics, baselines and reports."""

@@ -1,0 +1,167 @@
+"""`python -m evals.run`: evaluate the systems on the gold set side by side and write a report."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from assistant import Assistant, Settings
+from evals.baselines import SYSTEMS, System, build_systems
+from evals.charts import draw_charts
+from evals.harness import GOLD, ItemResult, evaluate, load_gold, summarize_groups
+from evals.report import HEADLINE, build_report, render_markdown, table, write_report
+from evals.thresholds import THRESHOLDS, check_thresholds, load_thresholds
+
+EVALS = Path(__file__).resolve().parent
+NOTES = [
+    "How the systems answer: full, dense and bm25 use the assistant's extractive answerer over their own retrieval;"
+    " stock-llamaindex has no LLM offline, so its answer is its top-1 retrieved passage and it never refuses"
+    " (its refusal recall is 0 by construction, its citation support trivially 100%, and it does not read the history).",
+    "Retrieval metrics count answerable items with evidence, retrieved before answering; for cross-document items"
+    " recall@k is the fraction of evidence documents matched in the top k, all-ev@k requires all of them.",
+    "Latency is the wall time of one answer call per question after one untimed warm-up question; each question is"
+    " embedded afresh (memory-only cache), as a new question would be. It depends on the machine and its load.",
+]
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m evals.run", description=__doc__)
+    parser.add_argument("--gold", type=Path, default=GOLD, help="gold JSONL file")
+    parser.add_argument(
+        "--config", default=",".join(SYSTEMS), help=f"systems to compare, comma-separated ({', '.join(SYSTEMS)})"
+    )
+    parser.add_argument("--only", metavar="CATEGORY", help="evaluate one gold category only")
+    parser.add_argument("--quick", action="store_true", help="the full system only (for CI)")
+    parser.add_argument(
+        "--check-thresholds",
+        action="store_true",
+        help="exit 1 when a headline metric of the full system misses evals/thresholds.toml",
+    )
+    parser.add_argument("--index-dir", type=Path, help="index folder (default: the settings' index_dir, .index/)")
+    parser.add_argument("--out", type=Path, default=EVALS / "reports", help="folder for the timestamped report folders")
+    return parser.parse_args(argv)
+
+
+def select_items(gold: Path, only: str | None) -> list[dict[str, Any]]:
+    """The gold items to evaluate."""
+    items = load_gold(gold)
+    if only:
+        items = [item for item in items if item["category"] == only]
+        if not items:
+            raise SystemExit(f"no gold items in category {only!r}")
+    return items
+
+
+def run_systems(
+    systems: Sequence[System], items: Sequence[dict[str, Any]], timings: dict[str, float]
+) -> dict[str, list[ItemResult]]:
+    """Every item through every system with one progress bar; records each system's evaluation time."""
+    results: dict[str, list[ItemResult]] = {}
+    with tqdm(total=len(systems) * len(items), desc="evaluating", unit="q") as bar:
+        for system in systems:
+            bar.set_postfix_str(system.name)
+            started = time.perf_counter()
+            results |= evaluate([system], items, on_item=lambda _: bar.update())
+            timings[f"evaluate {system.name}"] = time.perf_counter() - started
+    return results
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it lies inside it (reports are committed)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def publish(folder: Path, latest: Path) -> None:
+    """Replace the stable `latest/` copy with this run's report and charts."""
+    if latest.exists():
+        shutil.rmtree(latest)
+    shutil.copytree(folder, latest)
+
+
+def build(settings: Settings, names: Sequence[str], timings: dict[str, float]) -> list[System]:
+    """Open (and update) the index, then build the named systems over it, timing each step."""
+    started = time.perf_counter()
+    base = Assistant.from_settings(settings)
+    base.ingest(progress=True)
+    timings["ingest"] = time.perf_counter() - started
+    systems = []
+    for name in names:
+        built = time.perf_counter()
+        systems += build_systems([name], base)
+        timings[f"build {name}"] = time.perf_counter() - built
+    return systems
+
+
+def write_outputs(
+    args: argparse.Namespace, meta: dict[str, Any], systems: Sequence[System], results: dict[str, list[ItemResult]]
+) -> Path:
+    """The timestamped report folder: charts, report.json, report.md."""
+    summaries = {name: summarize_groups(rs) for name, rs in results.items()}
+    folder = args.out / datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    charts = draw_charts(folder, summaries, {name: [r.latency_ms for r in rs] for name, rs in results.items()})
+    report = build_report(meta | {"charts": charts}, {s.name: s.description for s in systems}, results, summaries)
+    write_report(folder, report, render_markdown(report, results, charts))
+    return folder
+
+
+def gate(summary: dict[str, Any]) -> int:
+    """Exit code of --check-thresholds: 1 (listing each miss on stderr) when a headline metric misses."""
+    failures = check_thresholds(summary, load_thresholds(THRESHOLDS))
+    for line in failures:
+        print(f"THRESHOLD FAILED: {line}", file=sys.stderr)
+    if not failures:
+        print("all headline metrics meet evals/thresholds.toml")
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Evaluate, write the report, optionally check the thresholds; returns the exit code."""
+    args = parse_args(argv)
+    names = ["full"] if args.quick else [n.strip() for n in args.config.split(",") if n.strip()]
+    if args.check_thresholds and (args.only or "full" not in names):
+        raise SystemExit("--check-thresholds needs the full system on the whole gold set (no --only)")
+    items = select_items(args.gold, args.only)
+    started = time.perf_counter()
+    settings = Settings() if args.index_dir is None else Settings(index_dir=args.index_dir)
+    timings: dict[str, float] = {}
+    systems = build(settings, names, timings)
+    results = run_systems(systems, items, timings)
+    timings["total"] = time.perf_counter() - started
+    meta = {
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "gold": _shown(args.gold),
+        "items": len(items),
+        "filter_note": f" (category {args.only} only)" if args.only else "",
+        "index_dir": str(settings.index_dir),
+        "notes": NOTES,
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+    }
+    folder = write_outputs(args, meta, systems, results)
+    complete = not args.only and set(names) == set(SYSTEMS) and args.gold.resolve() == GOLD
+    if complete:
+        publish(folder, args.out / "latest")
+    overall = {name: summarize_groups(rs)["overall"] for name, rs in results.items()}
+    print("\n".join(table(list(overall.items()), HEADLINE, "system")))
+    print(
+        f"\nreport: {folder / 'report.md'}"
+        + (f" (copied to {args.out / 'latest'})" if complete else " (latest/ unchanged: partial run)")
+    )
+    print("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    return gate(overall["full"]) if args.check_thresholds else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
