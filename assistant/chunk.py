@@ -17,6 +17,8 @@ _LIST_LEAD = re.compile(r"^附件\s*[:：]")  # "附件：1.…" starts a list o
 _LIST_ITEM = re.compile(r"^\d{1,2}[.．、]")
 _MIN_CHUNK_CHARS = 15
 _MAX_TITLE_CHARS = 30
+_MAX_PLAIN_TITLE = 24
+_PLAIN_TITLE_LEVEL = 6
 _MAX_LABEL_CHARS = 12
 _MIN_ROOM_TOKENS = 48
 _JOIN_SLACK = 4  # token counts of two texts do not quite add up when they are joined
@@ -47,6 +49,8 @@ def _encoding() -> Any:
 def split_document(doc: Document, max_tokens: int = 320) -> list[Chunk]:
     """Chunks in document order; ids `{doc_id}#{n}` are stable while the text is unchanged."""
     packer = _Packer(doc.text, max_tokens)
+    # Articles without numbered headings (news pages) mark sections with short stand-alone lines.
+    packer.plain_titles = not any(parse_heading(line) for line in doc.text.split("\n"))
     position = 0
     for table in find_tables(doc.text):
         packer.add_region(position, table.start)
@@ -93,6 +97,8 @@ class _Packer:
         self.has_body = False
         self.in_list = False
         self.tail: int | None = None  # start of the title lines / lead sentences that end the buffer
+        self.plain_titles = False  # treat short stand-alone lines as headings (documents without numbering)
+        self.last_was_title = False
 
     def add_region(self, start: int, end: int) -> None:
         """Pack the text between two tables (or the whole text)."""
@@ -114,6 +120,9 @@ class _Packer:
         if not line.strip() and "\t" not in line:
             return
         heading = None if self._is_list_item(line) else parse_heading(line)
+        if heading is None and self.plain_titles:
+            heading = self._plain_title(line)
+        self.last_was_title = heading is not None and self.plain_titles
         if heading is not None:
             self._open_section(heading)
             if heading.whole_line:
@@ -130,6 +139,14 @@ class _Packer:
                 sticky = title_like or (n == 0 and len(sentence) <= _MAX_LABEL_CHARS) or _LEAD_SENTENCE.match(sentence)
                 self.tail = (offset if self.tail is None else self.tail) if sticky else None
             offset += len(piece)
+
+    def _plain_title(self, line: str) -> Heading | None:
+        """A short line with no sentence punctuation or label colon; a title right under another nests in it."""
+        stripped = line.strip()
+        if not _is_title_like(line) or len(stripped) > _MAX_PLAIN_TITLE or re.search(r"[:：，,|\d]", stripped):
+            return None
+        level = self.stack[-1].level + 1 if self.last_was_title and self.stack else _PLAIN_TITLE_LEVEL
+        return Heading(level, stripped)
 
     def _starts_late(self, start: int, end: int) -> bool:
         """True when the paragraph would not fit in the buffer, which is already well filled."""

@@ -49,7 +49,8 @@ def indexed_text(doc: Document, chunk: Chunk) -> str:
 
     Not the title: a title repeated on every chunk makes every chunk of a document match its topic.
     """
-    context = " | ".join(x for x in (doc.city, chunk.section) if x)
+    section = "" if chunk.kind == "table_row" else chunk.section  # a row already starts with its caption
+    context = " | ".join(x for x in (doc.city, section) if x)
     return f"{context}\n{chunk.text}" if context else chunk.text
 
 
@@ -158,7 +159,7 @@ class IngestReport:
 
 
 # Bump when chunking or indexed_text() changes, so existing indexes are rebuilt.
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"
 
 
 class Index:
