@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,16 +38,32 @@ class Candidate:
     order: int = 0  # index of the sentence within its chunk
 
 
-def keyword_weights(query: Query, snap: Snapshot) -> dict[str, float]:
-    """IDF weight per query keyword; a word no document contains gets the highest weight."""
+def concept_weights(query: Query, snap: Snapshot) -> list[tuple[tuple[str, ...], float]]:
+    """Each concept of the question with its IDF weight (its rarest form; a term no passage has counts as rare)."""
     n = max(len(snap.chunks), 1)
-    weights: dict[str, float] = {}
-    for token in query.keywords:
-        if len(token) < 2 and not token.isdigit():
+
+    def idf(term: str) -> float:
+        df = snap.df.get(term.lower(), snap.df.get(term, 0))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    weighted = []
+    for term, forms in query.concepts:
+        if len(term) < 2 and not term.isdigit():
             continue
-        df = snap.df.get(token, 0)
-        weights[token] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-    return weights
+        known = [f for f in forms if snap.df.get(f.lower(), snap.df.get(f, 0))]
+        if not known and term.isascii():
+            continue  # an English word no passage uses cannot be matched in Chinese text
+        weighted.append((tuple(f.lower() for f in forms), max(idf(f) for f in known) if known else idf(term)))
+    return weighted
+
+
+def keyword_weights(query: Query, snap: Snapshot) -> dict[str, float]:
+    """Every surface form of the question's concepts with its concept's weight (for clause and cell focus)."""
+    return {form: weight for forms, weight in concept_weights(query, snap) for form in forms}
+
+
+def _covered(concepts: list[tuple[tuple[str, ...], float]], text: str) -> float:
+    return sum(weight for forms, weight in concepts if any(f in text for f in forms))
 
 
 def _clause_window(sentence: str, weights: dict[str, float]) -> str:
@@ -110,8 +126,9 @@ def _place_fit(query: Query, doc_city: str, sentence: str) -> float:
 
 def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question: str) -> list[Candidate]:
     """Every sentence of every hit, scored by weighted keyword coverage, figures, place and retrieval rank."""
+    concepts = concept_weights(query, snap)
     weights = keyword_weights(query, snap)
-    total = sum(weights.values()) or 1.0
+    total = sum(w for _, w in concepts) or 1.0
     wants_figure = bool(_FIGURE_QUESTION.search(question))
     years = _YEAR.findall(query.text)
     candidates = []
@@ -129,8 +146,8 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
             if not table and len(pieces) > 1 and _is_heading_of(sentence, context):
                 continue  # the heading already lends its words to the sentences under it
             lowered = sentence.lower()
-            matched = sum(w for t, w in weights.items() if t.lower() in lowered or t.lower() in about)
-            in_context = sum(w for t, w in weights.items() if t.lower() in context.lower() and t.lower() not in lowered)
+            matched = _covered(concepts, f"{lowered} {about}")
+            in_context = _covered(concepts, f"{lowered} {about} {context.lower()}") - matched
             coverage = (matched + 0.5 * in_context) / total
             score = coverage + 0.15 / (1 + i) + max(hit.dense_score - 0.8, 0) + _place_fit(query, doc.city if doc else "", sentence)
             if wants_figure and _NUMBER.search(sentence):
@@ -252,8 +269,13 @@ def compose_answer(
     list_question = bool(_LIST_QUESTION.search(question))
     compare = bool(_COMPARE.search(question)) or len(query.places) > 1 or len(set(_YEAR.findall(query.text))) > 1
     if compare:
-        # One document per citation would otherwise crowd out the others; keep the best hit of each.
-        candidates = _best_per_document(candidates, hits)
+        # One document would otherwise crowd out the others; keep the best sentence of each.
+        candidates = _best_per_group(candidates, hits, lambda doc_id: doc_id, 0.25)
+    elif not query.places and len({_city(snap, h.chunk.doc_id) for h in hits}) > 1:
+        # A question about no place in particular, answered by several cities' documents: each city speaks.
+        floor = candidates[0].coverage * 0.6 if candidates else 0.0
+        candidates = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), floor)
+        compare = len({_city(snap, hits[c.hit_index].chunk.doc_id) for c in candidates[:2]}) > 1
     chosen = select_sentences(candidates, max_sentences, max_chars, list_question, compare)
     intro = next((c for c in chosen if _LIST_INTRO.search(c.text)), None) if list_question else None
     if intro is not None:
@@ -261,6 +283,8 @@ def compose_answer(
         if items:
             chosen = [intro, *items]
     chosen = sorted(chosen, key=lambda c: (c.hit_index, c.order)) if list_question else chosen
+    first_seen = {doc: i for i, doc in reversed(list(enumerate(hits[c.hit_index].chunk.doc_id for c in chosen)))}
+    chosen = sorted(chosen, key=lambda c: first_seen[hits[c.hit_index].chunk.doc_id])  # stable: one run per document
     citations = _citations(chosen, hits, snap)
     numbers = {c.chunk_id: c.n for c in citations}
     labels = {c.doc_id: source_label(snap, c.doc_id, query.english, place_names) for c in citations}
@@ -268,14 +292,21 @@ def compose_answer(
     return Answer(question=question, text=text, citations=citations, refused=False)
 
 
-def _best_per_document(candidates: Sequence[Candidate], hits: Sequence[Hit]) -> list[Candidate]:
-    """Candidates reordered so each document's best candidate comes first (in score order)."""
+def _city(snap: Snapshot, doc_id: str) -> str:
+    doc = snap.docs.get(doc_id)
+    return doc.city if doc else ""
+
+
+def _best_per_group(
+    candidates: Sequence[Candidate], hits: Sequence[Hit], group_of: Callable[[str], str], min_coverage: float
+) -> list[Candidate]:
+    """Candidates reordered so each group's (document's, city's) best candidate comes first, in score order."""
     seen: set[str] = set()
     leaders, rest = [], []
     for cand in candidates:
-        doc_id = hits[cand.hit_index].chunk.doc_id
-        if doc_id not in seen and cand.coverage >= 0.25:
-            seen.add(doc_id)
+        group = group_of(hits[cand.hit_index].chunk.doc_id)
+        if group not in seen and cand.coverage >= min_coverage:
+            seen.add(group)
             leaders.append(cand)
         else:
             rest.append(cand)

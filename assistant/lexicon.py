@@ -61,6 +61,29 @@ class Lexicon:
                 extra.extend(values)
         return [t for t in dict.fromkeys(extra) if t not in text]
 
+    def concepts(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
+        """What a question asks about: each of its search terms with the glossary terms that stand for it.
+
+        A Chinese term maps to itself plus its synonyms; an English glossary phrase maps to its Chinese terms
+        (English words the documents never use are left out: they cannot match a Chinese sentence).
+        """
+        text = normalize_query(question)
+        lowered = text.lower()
+        words = set(_LATIN_WORD.findall(lowered))
+        found: dict[str, tuple[str, ...]] = {}
+        for token in self.tokenize(text):
+            if _LATIN_WORD.fullmatch(token):
+                continue  # handled through the English glossary below
+            found.setdefault(token, (token, *self.synonyms.get(token, ())))
+        for phrase, values in self.english.items():
+            if (phrase in lowered) if (" " in phrase or "-" in phrase) else (phrase in words):
+                found.setdefault(phrase, values)
+        for word in words:
+            if any(word in phrase.split() for phrase in found):
+                continue
+            found.setdefault(word, (word,))  # R&D, GDP and the like may occur verbatim
+        return list(found.items())
+
     @property
     def place_names_en(self) -> dict[str, str]:
         """Chinese place name → its English name (for English answers)."""

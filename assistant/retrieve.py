@@ -18,6 +18,7 @@ _FOLLOWUP_START = re.compile(r"^(那|那么|那在|还有|另外|and\b|what abou
 _FOLLOWUP_END = re.compile(r"(呢|呢？|呢\?)$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 EXPANSION_WEIGHT = 0.5  # glossary terms are hints, not the user's words
+CITY_POOL = 3  # a city's chunk competes for a slot when it ranks within top_k * CITY_POOL
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Query:
     expansions: list[str]  # glossary terms added to the question
     english: bool
     places: list[str]  # place names the (resolved) question mentions
+    concepts: list[tuple[str, tuple[str, ...]]] = ()  # type: ignore[assignment]  # term → terms that stand for it
 
 
 def is_english(text: str) -> bool:
@@ -80,6 +82,7 @@ def build_query(question: str, history: Sequence[dict], lexicon: Lexicon) -> Que
         expansions=expansions,
         english=is_english(question),
         places=lexicon.places_in(text),
+        concepts=lexicon.concepts(text),
     )
 
 
@@ -129,6 +132,28 @@ def diversify(ranked: Sequence[str], snap: Snapshot, top_k: int, max_per_doc: in
             return sorted(chosen, key=pool.index)
     chosen += [c for c in pool if c not in chosen][: top_k - len(chosen)]
     return sorted(chosen, key=pool.index)
+
+
+def give_each_city_a_slot(best: list[str], pool: Sequence[str], snap: Snapshot) -> list[str]:
+    """For a question naming no place: each city with a strong candidate gets one slot in the top-k.
+
+    The slot is taken from the lowest-ranked chunk of the city holding the most slots.
+    """
+    def city(chunk_id: str) -> str:
+        doc = snap.docs.get(snap.chunks[chunk_id].doc_id)
+        return doc.city if doc else ""
+
+    chosen = list(best)
+    for chunk_id in pool:
+        present = [city(c) for c in chosen]
+        if chunk_id in chosen or city(chunk_id) in present or len(set(present)) >= len(chosen):
+            continue
+        crowded = max(set(present), key=present.count)
+        if present.count(crowded) < 2:
+            break
+        victim = max((i for i, c in enumerate(chosen) if city(c) == crowded))
+        chosen[victim] = chunk_id
+    return sorted(chosen, key=lambda c: pool.index(c) if c in pool else len(pool))
 
 
 class Retriever:
@@ -199,7 +224,10 @@ class Retriever:
         fused = fuse_rankings([[c for c, _ in dense], [c for c, _ in keyword]], self.rrf_k, self.weights)
         dense_at = {c: (rank, s) for rank, (c, s) in enumerate(dense, start=1)}
         keyword_at = {c: (rank, s) for rank, (c, s) in enumerate(keyword, start=1)}
-        best = diversify([c for c in sorted(fused, key=lambda c: -fused[c])], snap, top_k, self.max_per_doc)
+        ranked = sorted(fused, key=lambda c: -fused[c])
+        best = diversify(ranked, snap, top_k, self.max_per_doc)
+        if not query.places and self.mode == "hybrid":
+            best = give_each_city_a_slot(best, ranked[: top_k * CITY_POOL], snap)
         return [
             Hit(
                 chunk=snap.chunks[c],
