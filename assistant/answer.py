@@ -193,20 +193,25 @@ def select_sentences(
     return chosen
 
 
-def list_items(intro: Candidate, candidates: Sequence[Candidate], max_chars: int) -> list[Candidate]:
-    """The enumeration a list intro ("…的目标：") announces: the following item sentences of the same chunk."""
+def list_items(intro: Candidate, hits: list[Hit], snap: Snapshot, max_chars: int) -> list[Candidate]:
+    """The enumeration a list intro ("…的目标：") announces: the item sentences after it, in its chunk and,
+    when the list runs past the chunk's end, the next chunk of the same section (added to `hits`)."""
     if not _LIST_INTRO.search(intro.text):
         return []
-    following = sorted(
-        (c for c in candidates if c.hit_index == intro.hit_index and c.order > intro.order), key=lambda c: c.order
-    )
-    items = [c for c in following if _ITEM_MARK.match(c.text)] or following[:3]
+    chunk = hits[intro.hit_index].chunk
+    following = [(intro.hit_index, n, s.strip()) for n, s in enumerate(split_sentences(chunk.text)) if n > intro.order]
+    after = snap.chunks.get(f"{chunk.doc_id}#{chunk.position + 1}")
+    if after is not None and after.section == chunk.section and after.kind == "text":
+        hits.append(Hit(chunk=after, score=0.0))
+        following += [(len(hits) - 1, n, s.strip()) for n, s in enumerate(split_sentences(after.text))]
+    marked = [f for f in following if _ITEM_MARK.match(f[2])]
+    items = marked or [f for f in following if f[2]][:3]
     kept, length = [], len(intro.text)
-    for item in items[:8]:
-        if length + len(item.text) > max_chars:
+    for hit_index, order, text in items[:8]:
+        if length + len(text) > max_chars:
             break
-        kept.append(item)
-        length += len(item.text)
+        kept.append(Candidate(hit_index, text, 0.0, 0.0, order))
+        length += len(text)
     return kept
 
 
@@ -279,7 +284,8 @@ def compose_answer(
     chosen = select_sentences(candidates, max_sentences, max_chars, list_question, compare)
     intro = next((c for c in chosen if _LIST_INTRO.search(c.text)), None) if list_question else None
     if intro is not None:
-        items = list_items(intro, candidates, LIST_MAX_CHARS)
+        hits = list(hits)
+        items = list_items(intro, hits, snap, LIST_MAX_CHARS)
         if items:
             chosen = [intro, *items]
     chosen = sorted(chosen, key=lambda c: (c.hit_index, c.order)) if list_question else chosen

@@ -226,7 +226,7 @@ def build_embedder(backend: str, cache_path: Path | None, **options: Any) -> Cac
 
 
 def embedder_from_settings(settings: Any) -> CachedEmbedder:
-    """The embedder a Settings object describes, cached in index_dir/embeddings.sqlite."""
+    """The embedder a Settings object describes, behind its cache (embed_cache, else index_dir/embeddings.sqlite)."""
     options: dict[str, Any] = {"batch_size": settings.embed_batch_size}
     if settings.embed_backend == "openai":
         options |= {
@@ -238,4 +238,5 @@ def embedder_from_settings(settings: Any) -> CachedEmbedder:
             "text_prefixes": settings.embed_text_prefixes,
             "input_type": settings.embed_input_type,
         }
-    return build_embedder(settings.embed_backend, settings.index_dir / "embeddings.sqlite", **options)
+    cache = settings.embed_cache or settings.index_dir / "embeddings.sqlite"
+    return build_embedder(settings.embed_backend, cache, **options)

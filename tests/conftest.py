@@ -14,12 +14,20 @@ CORPUS = REPO / "corpus"
 
 
 @pytest.fixture(scope="session")
-def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def embedding_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Embeddings by text hash, kept in pytest's cache folder so reruns embed only changed passages."""
+    cache = getattr(request.config, "cache", None)  # None under `-p no:cacheprovider`
+    folder = Path(cache.mkdir("policyqa")) if cache is not None else tmp_path_factory.mktemp("embeddings")
+    return folder / "embeddings.sqlite"
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Settings:
     """Settings over a copy of the real corpus, with the index in a session temp folder."""
     root = tmp_path_factory.mktemp("corpus-index")
     corpus = root / "corpus"
     shutil.copytree(CORPUS, corpus)
-    return Settings(corpus_dir=corpus, index_dir=root / "index", collection="policyqa_test")
+    return Settings(corpus_dir=corpus, index_dir=root / "index", collection="policyqa_test", embed_cache=embedding_cache)
 
 
 @pytest.fixture(scope="session")

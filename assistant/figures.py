@@ -1,0 +1,152 @@
+"""Figures in text → comparable values: Arabic and Chinese numerals, 万/亿, %, 百分之, full-width digits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９％［］", "0123456789%[]")
+_RATIO = re.compile(r"(?<=\d)\s*[︰∶：:]\s*(?=\d)")  # 1︰1, 1：1 → 1:1
+_DECIMAL_POINT = re.compile(r"(?<=\d)．(?=\d)")
+_ARABIC = re.compile(
+    r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?!\d)|\d+)(\.\d+)?"
+    r"\s*(万亿|万|亿|%|per\s?cent\b|thousand\b|million\b|billion\b)?",
+    re.IGNORECASE,
+)
+_PERCENT_WORDS = re.compile(r"百分之\s*(\d+(?:\.\d+)?|[〇零一二两三四五六七八九十百千点]+)")
+_CN_RUN = re.compile(r"[〇零一二两三四五六七八九十百千万亿]+")
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10**4, "亿": 10**8}
+# A lone Chinese numeral counts as a figure before a measure word ("三家", "两年"; not 一: "一批" is "a batch"),
+# after 第, or as a list marker ("一、", "（二）", "三是"); otherwise it is part of a word (一定, 统一, 三明, 十分).
+_MEASURE = set("个家项名人位年月日天元倍次条款章节批所座台套届期级类种户篇件场份岁轮周层支本张亩吨号")
+_SCALES = {"万": 10**4, "亿": 10**8, "万亿": 10**12, "thousand": 10**3, "million": 10**6, "billion": 10**9}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as written, with its value after scale words (万/亿/million) are applied."""
+
+    surface: str
+    value: Decimal
+    mantissa: Decimal  # the number before its scale word: 2000 in "2000万元"
+    scale: str = ""  # "万" | "亿" | "万亿" | "%" — a unit that changes the value or its kind
+
+    @property
+    def percent(self) -> bool:
+        return self.scale == "%"
+
+
+def normalize_figures(text: str) -> str:
+    """Full-width digits and %, 1︰1 ratios and full-width decimal points in ASCII form."""
+    text = text.translate(_FULL_WIDTH)
+    text = _RATIO.sub(":", text)
+    return _DECIMAL_POINT.sub(".", text)
+
+
+def _decimal(digits: str) -> Decimal:
+    return Decimal(digits.replace(",", ""))
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def extract_figures(text: str) -> list[Figure]:
+    """Every number in `text`: years, list markers, amounts, percentages, counts (in order of kind)."""
+    text = normalize_figures(text)
+    figures: list[Figure] = []
+    for match in list(_PERCENT_WORDS.finditer(text)):
+        value = parse_chinese_number(match.group(1))
+        if value is not None:
+            figures.append(Figure(match.group(0), value, value, "%"))
+        text = _blank(text, match.start(), match.end())
+    for match in list(_ARABIC.finditer(text)):
+        mantissa = _decimal(match.group(1) + (match.group(2) or ""))
+        unit = (match.group(3) or "").lower().replace(" ", "")
+        scale = "%" if unit in ("%", "percent") else unit if unit in ("万", "亿", "万亿") else ""
+        value = mantissa * _SCALES.get(unit, 1)
+        figures.append(Figure(match.group(0).strip(), value, mantissa, scale))
+        text = _blank(text, match.start(), match.end())
+    for match in _CN_RUN.finditer(text):
+        if _counts_as_figure(text, match.start(), match.end()):
+            figures.extend(Figure(match.group(0), v, v) for v in _chinese_values(match.group(0)))
+    return figures
+
+
+def _counts_as_figure(text: str, start: int, end: int) -> bool:
+    run = text[start:end]
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if before == "第":
+        return True
+    if run == "一" and after in _MEASURE:
+        return False  # 一个, 一项, 一批: mostly an article ("a"), not a stated quantity
+    if after in _MEASURE:
+        return True
+    if run[0] in "百千万亿":  # 万物, 千方百计, 万亿俱乐部: a scale word needs a number before it
+        return False
+    if len(run) >= 2:
+        return True
+    return after in ("、", "是") or (before in ("（", "(") and after in ("）", ")"))
+
+
+def parse_chinese_number(run: str) -> Decimal | None:
+    """One Chinese (or Arabic) number: 三千 → 3000, 二〇二五 → 2025, 十 → 10, 5.5 → 5.5."""
+    if re.fullmatch(r"\d+(?:\.\d+)?", run):
+        return Decimal(run)
+    whole, _, fraction = run.partition("点")
+    values = _chinese_values(whole)
+    if len(values) != 1:
+        return None
+    if fraction:
+        digits = "".join(str(_CN_DIGITS[c]) for c in fraction if c in _CN_DIGITS)
+        return Decimal(f"{values[0]}.{digits or 0}")
+    return values[0]
+
+
+def _chinese_values(run: str) -> list[Decimal]:
+    """The numbers in a run of Chinese numerals; bare digits in a row start a new number (十四五 → 14, 5)."""
+    if len(run) > 1 and all(c in _CN_DIGITS for c in run):
+        return [Decimal("".join(str(_CN_DIGITS[c]) for c in run))]
+    values: list[Decimal] = []
+    total = wan = section = 0
+    digit: int | None = None
+    started = False
+    for char in run:
+        if char in _CN_DIGITS:
+            if _CN_DIGITS[char] == 0 and started:
+                continue  # 一千〇五: a zero placeholder
+            if digit is not None:
+                values.append(Decimal(total + wan + section + digit))
+                total = wan = section = 0
+            digit = _CN_DIGITS[char]
+        elif char in _CN_SMALL:
+            section += (1 if digit is None else digit) * _CN_SMALL[char]
+            digit = None
+        elif char == "万":
+            wan = (section + (digit or 0) or 1) * _CN_BIG["万"]
+            section, digit = 0, None
+        else:  # 亿
+            total = (total + wan + section + (digit or 0) or 1) * _CN_BIG["亿"]
+            wan = section = 0
+            digit = None
+        started = True
+    if started:
+        values.append(Decimal(total + wan + section + (digit or 0)))
+    return values
+
+
+def figure_supported(figure: Figure, passage_figures: list[Figure], passage_text: str) -> bool:
+    """True when the passage states this figure: the same value (2000万元 == 0.2亿元, 百分之十 == 10%),
+    or the same number with its unit stated elsewhere in the passage (a table cell under "（万元）")."""
+    for other in passage_figures:
+        if other.value == figure.value and other.percent == figure.percent:
+            return True
+    if figure.scale:
+        return figure.scale in passage_text and any(
+            not other.scale and other.mantissa == figure.mantissa for other in passage_figures
+        )
+    return False

@@ -1,0 +1,129 @@
+"""Extractive answers on the real corpus: figures, tables, lists, cities, refusals, follow-ups."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.refusal import expected_figure, figure_text
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+pytestmark = pytest.mark.slow
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _corpus_text() -> str:
+    return _squash("".join(p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")))
+
+
+def test_pilot_base_subsidy_cites_quanzhou_reply_and_xiamen_measures(assistant):
+    answer = assistant.ask("中试基地能获得什么补贴？")
+    assert not answer.refused
+    assert "泉科函〔2023〕63号" in {c.doc_number for c in answer.citations}
+    assert any(c.doc_id.startswith("xiamen") for c in answer.citations)
+    assert "按非财政资金投入的一定比例给予补贴" in answer.text and "2000万元" in answer.text
+
+
+def test_english_question_retrieves_the_same_chinese_passages(assistant):
+    answer = assistant.ask("What subsidy does a pilot-scale base get?")
+    assert not answer.refused
+    assert {"quanzhou-2023-63-reply-pilot-bases"} <= {c.doc_id for c in answer.citations}
+    assert "2000万元" in answer.text
+    assert answer.text.startswith(("Quanzhou", "Xiamen"))  # an English frame around the quotes
+
+
+def test_every_quote_is_verbatim_from_the_corpus(assistant):
+    corpus = _corpus_text()
+    for question in ("科技副总每年有多少工作保障经费？", "2022年全市技术合同成交额是多少？", "中试基地能获得什么补贴？"):
+        answer = assistant.ask(question)
+        for citation in answer.citations:
+            for quote in citation.quote.split(" … "):
+                if " | " not in quote:  # table rows are rendered "header: value"; their cells are checked below
+                    assert _squash(quote) in corpus, quote
+
+
+def test_numbers_in_answer_occur_in_cited_passages(assistant):
+    answer = assistant.ask("厦门技术经理人促成技术交易能拿多少奖励？")
+    cited = _squash(" ".join(c.text for c in answer.citations))
+    for number in re.findall(r"\d+(?:\.\d+)?", re.sub(r"\[\d+\]", "", answer.text)):
+        assert number in cited
+
+
+def test_table_answer_quotes_the_asked_year_column(assistant):
+    answer = assistant.ask("国家高新技术企业2023年目标值是多少？")
+    assert "2023年: 2500" in answer.text
+    assert "2024年" not in answer.text  # only the column asked for
+    assert answer.citations[0].section.startswith("附件5")
+
+
+def test_list_answer_quotes_every_enumerated_item(assistant):
+    answer = assistant.ask("泉州“十四五”规划的“四倍增”指的是哪四个倍增？")
+    for item in ("全社会研发经费投入倍增", "高新技术企业数量倍增", "高水平科研平台数量倍增", "高层次人才团队数量倍增"):
+        assert item in answer.text
+
+
+def test_answer_refuses_when_city_absent(assistant):
+    answer = assistant.ask("深圳对中试基地有什么补贴？")
+    assert answer.refused and answer.refusal_kind == "not_covered"
+    assert "深圳" in answer.text and "泉州" in answer.text  # names what the corpus does cover
+
+
+def test_answer_refuses_other_planning_period(assistant):
+    answer = assistant.ask("泉州“十五五”科技创新规划的R&D经费投入强度目标是多少？")
+    assert answer.refused
+
+
+def test_unstated_percentage_is_quoted_not_invented(assistant):
+    answer = assistant.ask("泉州对中试平台设备购置费用的补贴比例是百分之多少？")
+    assert answer.refused and answer.refusal_kind == "not_stated"
+    assert "一定比例" in answer.text
+    assert not re.search(r"\d+\s*%", answer.text)
+
+
+def test_english_refusal_names_the_city_in_english(assistant):
+    answer = assistant.ask("What subsidy does Shenzhen give pilot-scale bases?")
+    assert answer.refused and "Shenzhen" in answer.text
+
+
+def test_followup_question_inherits_the_subject(assistant):
+    history = [
+        {"role": "user", "content": "泉州对中试平台有什么补贴？"},
+        {"role": "assistant", "content": "泉科函〔2023〕63号：……"},
+    ]
+    answer = assistant.ask("那厦门呢？", history=history)
+    assert not answer.refused
+    assert all(c.doc_id.startswith("xiamen") for c in answer.citations)
+    assert "2000万元" in answer.text
+
+
+def test_document_number_in_question_focuses_on_that_document(assistant):
+    answer = assistant.ask("泉科函〔2023〕63号的领导署名是谁？")
+    assert "王小阳" in answer.text
+    assert {c.doc_id for c in answer.citations} == {"quanzhou-2023-63-reply-pilot-bases"}
+
+
+def test_answer_is_a_few_sentences_not_a_dump(assistant):
+    answer = assistant.ask("科技副总每年有多少工作保障经费？")
+    assert len(answer.text) <= 400
+    assert "5万元" in answer.text
+
+
+def test_empty_question_gets_a_message_not_an_answer(assistant):
+    answer = assistant.ask("   ")
+    assert answer.refused and answer.refusal_kind == "invalid_question"
+
+
+def test_figure_text_attaches_table_units_to_values():
+    row = "指标名称: 高层次人才团队 | 单位: 个 | 2022年: 62"
+    assert "62个" in figure_text(row)
+    assert "5亿元" in figure_text("项目名称: X | 总投资（亿元）: 5")
+
+
+def test_expected_figure_recognises_amount_percentage_and_date_questions():
+    assert expected_figure("奖励多少钱？").search("最高100万元")
+    assert expected_figure("补贴比例是多少？").search("按10%补助")
+    assert expected_figure("这份文件是哪一天发布的？").search("2025年5月20日")
+    assert expected_figure("中试基地有哪些建设模式？") is None
