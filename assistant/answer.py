@@ -273,7 +273,10 @@ def compose_answer(
         )
     list_question = bool(_LIST_QUESTION.search(question))
     compare = bool(_COMPARE.search(question)) or len(query.places) > 1 or len(set(_YEAR.findall(query.text))) > 1
-    if compare:
+    if compare and len(query.places) > 1:
+        # "泉州和厦门…": each named city's best sentence first.
+        candidates = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
+    elif compare:
         # One document would otherwise crowd out the others; keep the best sentence of each.
         candidates = _best_per_group(candidates, hits, lambda doc_id: doc_id, 0.25)
     elif not query.places and len({_city(snap, h.chunk.doc_id) for h in hits}) > 1:

@@ -135,7 +135,7 @@ def diversify(ranked: Sequence[str], snap: Snapshot, top_k: int, max_per_doc: in
 
 
 def give_each_city_a_slot(best: list[str], pool: Sequence[str], snap: Snapshot) -> list[str]:
-    """For a question naming no place: each city with a strong candidate gets one slot in the top-k.
+    """For a question naming no place, or several: each city with a strong candidate gets one slot in the top-k.
 
     The slot is taken from the lowest-ranked chunk of the city holding the most slots.
     """
@@ -226,7 +226,7 @@ class Retriever:
         keyword_at = {c: (rank, s) for rank, (c, s) in enumerate(keyword, start=1)}
         ranked = sorted(fused, key=lambda c: -fused[c])
         best = diversify(ranked, snap, top_k, self.max_per_doc)
-        if not query.places and self.mode == "hybrid":
+        if len(query.places) != 1 and self.mode == "hybrid":
             best = give_each_city_a_slot(best, ranked[: top_k * CITY_POOL], snap)
         return [
             Hit(
