@@ -20,6 +20,7 @@ def _print_answer(answer, as_json: bool) -> None:
             "refusal_kind": answer.refusal_kind,
             "mode": answer.mode,
             "notice": answer.notice,
+            "verification": answer.verification,
             "citations": [asdict(c) for c in answer.citations],
             "timings": answer.timings,
         }

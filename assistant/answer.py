@@ -21,6 +21,10 @@ _COMPARE = re.compile(r"分别|对比|比较|相比|区别|不同|两地|各自|
 _LIST_INTRO = re.compile(r"[：:]$|如下|以下")
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
 LIST_MAX_CHARS = 420
+_AMOUNT = re.compile(r"(?:最高|不超过|不低于|每年|累计)?\d[\d.,]*\s*(?:万元|亿元|元|%)")
+_RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")
+_SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经费")
+_AMOUNT_QUESTION = re.compile(r"补贴|补助|资助|奖励|奖补|资金|支持|金额|多少钱|subsid|fund|grant|support|reward|award|how much", re.I)
 _CLAUSE = re.compile(r"(?<=[，,：:])")
 _PUNCT = re.compile(r"[\s\W_]+")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
@@ -249,6 +253,38 @@ def render_lines(chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict
     return "\n".join(lines)
 
 
+def render_table(
+    chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int], snap: Snapshot, english: bool,
+    place_names: dict[str, str] | None = None,
+) -> str:
+    """Amounts across cities/documents as a small Markdown table: city | document | amount | passage [n]."""
+    head = "| City | Document | Amount | Passage |" if english else "| 城市 | 文件 | 金额 | 原文 |"
+    rows = [head, "|---|---|---|---|"]
+    for cand in chosen:
+        chunk = hits[cand.hit_index].chunk
+        doc = snap.docs.get(chunk.doc_id)
+        city = doc.city if doc else ""
+        amounts = "、".join(dict.fromkeys(_AMOUNT.findall(cand.text) or _RATIO_PHRASE.findall(cand.text)))
+        rows.append(
+            f"| {(place_names or {}).get(city, city) if english else city} "
+            f"| {(doc.doc_number or short_title(doc.title)) if doc else chunk.doc_id} "
+            f"| {amounts or ('not stated' if english else '未写明')} "
+            f"| “{cand.text.replace('|', '｜')}”[{numbers[chunk.chunk_id]}] |"
+        )
+    return "\n".join(rows)
+
+
+def _support_rows(chosen: Sequence[Candidate]) -> list[Candidate]:
+    """The quotes that state support (an amount, a ratio, or a support verb) — the rows of a comparison table."""
+    return [c for c in chosen if _AMOUNT.search(c.text) or _RATIO_PHRASE.search(c.text) or _SUPPORT_VERB.search(c.text)]
+
+
+def _wants_table(question: str, chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> bool:
+    """A question about support amounts answered from more than one city (or document of different cities)."""
+    cities = {_city(snap, hits[c.hit_index].chunk.doc_id) for c in chosen}
+    return bool(_AMOUNT_QUESTION.search(question)) and len(cities) > 1 and any(_AMOUNT.search(c.text) for c in chosen)
+
+
 def compose_answer(
     question: str,
     query: Query,
@@ -292,12 +328,17 @@ def compose_answer(
         if items:
             chosen = [intro, *items]
     chosen = sorted(chosen, key=lambda c: (c.hit_index, c.order)) if list_question else chosen
+    if _wants_table(question, chosen, hits, snap):
+        chosen = _support_rows(chosen) or chosen
     first_seen = {doc: i for i, doc in reversed(list(enumerate(hits[c.hit_index].chunk.doc_id for c in chosen)))}
     chosen = sorted(chosen, key=lambda c: first_seen[hits[c.hit_index].chunk.doc_id])  # stable: one run per document
     citations = _citations(chosen, hits, snap)
     numbers = {c.chunk_id: c.n for c in citations}
     labels = {c.doc_id: source_label(snap, c.doc_id, query.english, place_names) for c in citations}
-    text = render_lines(chosen, hits, numbers, labels, query.english)
+    if _wants_table(question, chosen, hits, snap):
+        text = render_table(chosen, hits, numbers, snap, query.english, place_names)
+    else:
+        text = render_lines(chosen, hits, numbers, labels, query.english)
     return Answer(question=question, text=text, citations=citations, refused=False)
 
 

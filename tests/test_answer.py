@@ -127,3 +127,12 @@ def test_expected_figure_recognises_amount_percentage_and_date_questions():
     assert expected_figure("补贴比例是多少？").search("按10%补助")
     assert expected_figure("这份文件是哪一天发布的？").search("2025年5月20日")
     assert expected_figure("中试基地有哪些建设模式？") is None
+
+
+def test_support_amounts_across_cities_render_as_a_table(assistant):
+    answer = assistant.ask("中试基地能获得什么补贴？")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("| 城市 | 文件 | 金额 |")
+    assert any(line.startswith("| 厦门 |") and "2000万元" in line for line in lines)
+    assert any(line.startswith("| 泉州 |") and "一定比例" in line for line in lines)
+    assert answer.verification == []  # every figure in the table is in the row's cited passage
