@@ -77,7 +77,6 @@ class Assistant:
             settings.candidate_k,
             settings.rrf_k,
             (settings.dense_weight, settings.bm25_weight),
-            settings.max_per_doc,
         )
 
     @classmethod

@@ -113,27 +113,6 @@ def place_documents(places: Sequence[str], snap: Snapshot) -> set[str]:
     return {d.doc_id for d in snap.docs.values() if d.city and d.city in places}
 
 
-def diversify(ranked: Sequence[str], snap: Snapshot, top_k: int, max_per_doc: int) -> list[str]:
-    """The top_k of a ranking with at most max_per_doc chunks of one document while others compete.
-
-    Slots no other document can fill go back to the best remaining chunks (0 = no cap).
-    """
-    if max_per_doc <= 0:
-        return list(ranked[:top_k])
-    pool = list(ranked[: top_k * 4])
-    chosen: list[str] = []
-    per_doc: dict[str, int] = {}
-    for chunk_id in pool:
-        doc_id = snap.chunks[chunk_id].doc_id
-        if per_doc.get(doc_id, 0) < max_per_doc:
-            chosen.append(chunk_id)
-            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
-        if len(chosen) == top_k:
-            return sorted(chosen, key=pool.index)
-    chosen += [c for c in pool if c not in chosen][: top_k - len(chosen)]
-    return sorted(chosen, key=pool.index)
-
-
 def give_each_city_a_slot(best: list[str], pool: Sequence[str], snap: Snapshot) -> list[str]:
     """For a question naming no place, or several: each city with a strong candidate gets one slot in the top-k.
 
@@ -169,7 +148,6 @@ class Retriever:
         candidate_k: int = 30,
         rrf_k: int = 60,
         weights: tuple[float, float] = (1.0, 1.0),
-        max_per_doc: int = 0,
     ) -> None:
         self.index = index
         self.snapshot = snapshot
@@ -179,7 +157,6 @@ class Retriever:
         self.candidate_k = candidate_k
         self.rrf_k = rrf_k
         self.weights = weights  # (dense, bm25) in the rank fusion
-        self.max_per_doc = max_per_doc
 
     def dense(self, query: Query, snap: Snapshot) -> list[tuple[str, float]]:
         if query.english and query.expansions:
@@ -225,7 +202,7 @@ class Retriever:
         dense_at = {c: (rank, s) for rank, (c, s) in enumerate(dense, start=1)}
         keyword_at = {c: (rank, s) for rank, (c, s) in enumerate(keyword, start=1)}
         ranked = sorted(fused, key=lambda c: -fused[c])
-        best = diversify(ranked, snap, top_k, self.max_per_doc)
+        best = ranked[:top_k]
         if len(query.places) != 1 and self.mode == "hybrid":
             best = give_each_city_a_slot(best, ranked[: top_k * CITY_POOL], snap)
         return [

@@ -35,7 +35,6 @@ class Settings(BaseSettings):
 
     # Chunking: token budget counted with tiktoken (cl100k_base).
     chunk_max_tokens: int = 320
-    chunk_overlap_sentences: int = 0
 
     # Retrieval.
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
@@ -44,7 +43,6 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     dense_weight: float = 1.0  # weights of the two rankings in reciprocal rank fusion
     bm25_weight: float = 1.0
-    max_per_doc: int = 0  # at most this many of the top_k passages from one document (0 = no cap)
 
     # Answering.
     answer_mode: Literal["extractive", "llm"] = "extractive"
