@@ -1,22 +1,21 @@
-"""Hits → Answer, extractively: pick the sentences that answer, quote them verbatim with [n] markers."""
+"""Scored sentences → Answer: select, group by document or city, render as lines or a table, cite."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from assistant.chunk import split_sentences
+from assistant.extract import YEAR, Candidate, score_candidates
 from assistant.index import Snapshot
 from assistant.refusal import Evidence, judge_evidence, refusal_text
 from assistant.retrieve import Query
 from assistant.types import Answer, Citation, Hit
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|人|名|倍|年|场|件|亿|万)")
-_FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
-_LIST_QUESTION = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几[个项种类条家]|有什么|包括|分别|which|what are|list", re.I)
+_LIST_QUESTION = re.compile(
+    r"哪些|哪几|哪[两三四五六七八九十]|几[个项种类条家]|有什么|包括|分别|which|what are|list", re.I
+)
 _COMPARE = re.compile(r"分别|对比|比较|相比|区别|不同|两地|各自|compare|comparison|versus|\bvs\b|\bboth\b|differ", re.I)
 _LIST_INTRO = re.compile(r"[：:]$|如下|以下")
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
@@ -24,141 +23,9 @@ LIST_MAX_CHARS = 420
 _AMOUNT = re.compile(r"(?:最高|不超过|不低于|每年|累计)?\d[\d.,]*\s*(?:万元|亿元|元|%)")
 _RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")
 _SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经费")
-_AMOUNT_QUESTION = re.compile(r"补贴|补助|资助|奖励|奖补|资金|支持|金额|多少钱|subsid|fund|grant|support|reward|award|how much", re.I)
-_CLAUSE = re.compile(r"(?<=[，,：:])")
-_PUNCT = re.compile(r"[\s\W_]+")
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-_MAX_SENTENCE_CHARS = 110
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A verbatim sentence (or clause window) of a hit, with its relevance score."""
-
-    hit_index: int
-    text: str
-    score: float
-    coverage: float
-    order: int = 0  # index of the sentence within its chunk
-
-
-def concept_weights(query: Query, snap: Snapshot) -> list[tuple[tuple[str, ...], float]]:
-    """Each concept of the question with its IDF weight (its rarest form; a term no passage has counts as rare)."""
-    n = max(len(snap.chunks), 1)
-
-    def idf(term: str) -> float:
-        df = snap.df.get(term.lower(), snap.df.get(term, 0))
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    weighted = []
-    for term, forms in query.concepts:
-        if len(term) < 2 and not term.isdigit():
-            continue
-        known = [f for f in forms if snap.df.get(f.lower(), snap.df.get(f, 0))]
-        if not known and term.isascii():
-            continue  # an English word no passage uses cannot be matched in Chinese text
-        weighted.append((tuple(f.lower() for f in forms), max(idf(f) for f in known) if known else idf(term)))
-    return weighted
-
-
-def keyword_weights(query: Query, snap: Snapshot) -> dict[str, float]:
-    """Every surface form of the question's concepts with its concept's weight (for clause and cell focus)."""
-    return {form: weight for forms, weight in concept_weights(query, snap) for form in forms}
-
-
-def _covered(concepts: list[tuple[tuple[str, ...], float]], text: str) -> float:
-    return sum(weight for forms, weight in concepts if any(f in text for f in forms))
-
-
-def _clause_window(sentence: str, weights: dict[str, float]) -> str:
-    """For a long sentence, the contiguous clauses that hold the matched keywords (verbatim)."""
-    if len(sentence) <= _MAX_SENTENCE_CHARS:
-        return sentence
-    clauses = [c for c in _CLAUSE.split(sentence) if c]
-    gains = [sum(w for t, w in weights.items() if t in c) + (0.5 if _NUMBER.search(c) else 0) for c in clauses]
-    best, best_gain = (0, len(clauses)), -1.0
-    for i in range(len(clauses)):
-        length = 0
-        for j in range(i, len(clauses)):
-            length += len(clauses[j])
-            if length > _MAX_SENTENCE_CHARS and j > i:
-                break
-            gain = sum(gains[i : j + 1])
-            if gain > best_gain:
-                best, best_gain = (i, j + 1), gain
-    return "".join(clauses[best[0] : best[1]]).strip("，,：: ")
-
-
-def focus_table_row(row: str, weights: dict[str, float], years: Sequence[str]) -> str:
-    """The cells of a table row worth quoting: its name, unit and the columns the question asks for."""
-    cells = [tuple(re.split(r":\s?", c, maxsplit=1)) if ":" in c else ("", c) for c in row.split(" | ")[1:]]
-    cells = [(h, v.strip()) for h, v in cells if h != "序号"]
-    asked = [
-        i for i, (h, v) in enumerate(cells)
-        if any(y in h for y in years) or any(t.lower() in f"{h} {v}".lower() for t in weights if not t.isdigit() and len(t) > 1)
-    ]
-    name = next((i for i, (h, _) in enumerate(cells) if "名称" in h), 0)
-    unit = [i for i, (h, v) in enumerate(cells) if "单位" in h and len(v) <= 8]
-    columns = [i for i in asked if i != name]
-    if years:
-        columns = [i for i in columns if any(y in cells[i][0] for y in years)] or columns
-    keep = sorted({name, *unit, *columns}) if columns else [i for i, (_, v) in enumerate(cells) if v and len(v) <= 40]
-    # An asked-for cell that is empty stays visible (as "header:"), so the answer shows the gap.
-    return " | ".join(f"{cells[i][0]}: {cells[i][1]}".rstrip() if cells[i][0] else cells[i][1] for i in keep)
-
-
-def _is_heading_of(sentence: str, section: str) -> bool:
-    """True when the sentence is the chunk's own heading line."""
-    bare = sentence.strip("# *")
-    return bool(bare) and any(bare == part.strip("# *") for part in section.split(" > "))
-
-
-def _novelty(sentence: str, weights: dict[str, float]) -> int:
-    """Characters of a sentence that are not the question's own words (a sentence that only echoes is useless)."""
-    rest = sentence
-    for token in sorted(weights, key=len, reverse=True):
-        rest = rest.replace(token, "")
-    return len(_PUNCT.sub("", rest))
-
-
-def _place_fit(query: Query, doc_city: str, sentence: str) -> float:
-    """+ when the sentence or its document is about a place the question names, - when it is about none."""
-    if not query.places:
-        return 0.0
-    return 0.2 if doc_city in query.places or any(p in sentence for p in query.places) else -0.2
-
-
-def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question: str) -> list[Candidate]:
-    """Every sentence of every hit, scored by weighted keyword coverage, figures, place and retrieval rank."""
-    concepts = concept_weights(query, snap)
-    weights = keyword_weights(query, snap)
-    total = sum(w for _, w in concepts) or 1.0
-    wants_figure = bool(_FIGURE_QUESTION.search(question))
-    years = _YEAR.findall(query.text)
-    candidates = []
-    for i, hit in enumerate(hits):
-        table = hit.chunk.kind == "table_row"
-        pieces = [hit.chunk.text] if table else split_sentences(hit.chunk.text)
-        context = hit.chunk.section
-        doc = snap.docs.get(hit.chunk.doc_id)
-        # Words naming the document itself hold for each of its sentences, not just the one repeating them.
-        about = f"{doc.title} {doc.city} {doc.doc_number}".lower() if doc else ""
-        for order, piece in enumerate(pieces):
-            sentence = piece.strip()
-            if len(sentence) < 4 or (not table and _novelty(sentence, weights) < 2):
-                continue
-            if not table and len(pieces) > 1 and _is_heading_of(sentence, context):
-                continue  # the heading already lends its words to the sentences under it
-            lowered = sentence.lower()
-            matched = _covered(concepts, f"{lowered} {about}")
-            in_context = _covered(concepts, f"{lowered} {about} {context.lower()}") - matched
-            coverage = (matched + 0.5 * in_context) / total
-            score = coverage + 0.15 / (1 + i) + max(hit.dense_score - 0.8, 0) + _place_fit(query, doc.city if doc else "", sentence)
-            if wants_figure and _NUMBER.search(sentence):
-                score += 0.15
-            text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights)
-            candidates.append(Candidate(i, text, score, coverage, order))
-    return sorted(candidates, key=lambda c: -c.score)
+_AMOUNT_QUESTION = re.compile(
+    r"补贴|补助|资助|奖励|奖补|资金|支持|金额|多少钱|subsid|fund|grant|support|reward|award|how much", re.I
+)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -172,17 +39,11 @@ def _similar(a: str, b: str) -> bool:
 def select_sentences(
     candidates: Sequence[Candidate], max_sentences: int, max_chars: int, list_question: bool, compare: bool
 ) -> list[Candidate]:
-    """Greedy: best first, no near-duplicates, within the budget; for comparisons, each document's best first."""
+    """Greedy in the given order (callers put each group's best first), no near-duplicates, within the budget."""
     if not candidates:
         return []
     floor = candidates[0].score * (0.55 if list_question or compare else 0.7)
     pool = [c for c in candidates if c.score >= floor]
-    if compare:
-        firsts = {}
-        for cand in pool:
-            firsts.setdefault(cand.hit_index, cand)
-        per_doc = list({id(c): c for c in firsts.values()}.values())
-        pool = per_doc + [c for c in pool if c not in per_doc]
     chosen: list[Candidate] = []
     length = 0
     for cand in pool:
@@ -238,7 +99,9 @@ def source_label(snap: Snapshot, doc_id: str, english: bool, place_names: dict[s
     return label
 
 
-def render_lines(chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int], labels: dict[str, str], english: bool) -> str:
+def render_lines(
+    chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int], labels: dict[str, str], english: bool
+) -> str:
     """One line per run of quotes from the same document: `label：“quote”[n]“quote”[m]`."""
     lines: list[str] = []
     previous = None
@@ -254,7 +117,11 @@ def render_lines(chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict
 
 
 def render_table(
-    chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int], snap: Snapshot, english: bool,
+    chosen: Sequence[Candidate],
+    hits: Sequence[Hit],
+    numbers: dict[str, int],
+    snap: Snapshot,
+    english: bool,
     place_names: dict[str, str] | None = None,
 ) -> str:
     """Amounts across cities/documents as a small Markdown table: city | document | amount | passage [n]."""
@@ -297,7 +164,9 @@ def compose_answer(
 ) -> Answer:
     """The extractive answer: verbatim sentences with [n] citations, or a refusal."""
     candidates = score_candidates(query, hits, snap, question)
-    evidence = Evidence(question=question, query=query, hits=list(hits), candidates=candidates, snap=snap, lexicon=lexicon)
+    evidence = Evidence(
+        question=question, query=query, hits=list(hits), candidates=candidates, snap=snap, lexicon=lexicon
+    )
     verdict = judge_evidence(evidence)
     if verdict.refused:
         return Answer(
@@ -308,7 +177,7 @@ def compose_answer(
             refusal_kind=verdict.kind,
         )
     list_question = bool(_LIST_QUESTION.search(question))
-    compare = bool(_COMPARE.search(question)) or len(query.places) > 1 or len(set(_YEAR.findall(query.text))) > 1
+    compare = bool(_COMPARE.search(question)) or len(query.places) > 1 or len(set(YEAR.findall(query.text))) > 1
     if compare and len(query.places) > 1:
         # "泉州和厦门…": each named city's best sentence first.
         candidates = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
@@ -387,6 +256,4 @@ def _citations(chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot)
                 )
             )
         quotes[chunk_id].append(cand.text)
-    return [
-        Citation(**{**c.__dict__, "quote": " … ".join(quotes[c.chunk_id])}) for c in citations
-    ]
+    return [Citation(**{**c.__dict__, "quote": " … ".join(quotes[c.chunk_id])}) for c in citations]

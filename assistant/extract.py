@@ -1,0 +1,157 @@
+"""Hits → scored candidate sentences: concept coverage, table cells by asked column, clause windows."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.chunk import split_sentences
+from assistant.index import Snapshot
+from assistant.retrieve import Query
+from assistant.types import Hit
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|人|名|倍|年|场|件|亿|万)")
+_FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
+_CLAUSE = re.compile(r"(?<=[，,：:])")
+_PUNCT = re.compile(r"[\s\W_]+")
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_MAX_SENTENCE_CHARS = 110
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A verbatim sentence (or clause window) of a hit, with its relevance score."""
+
+    hit_index: int
+    text: str
+    score: float
+    coverage: float
+    order: int = 0  # index of the sentence within its chunk
+
+
+def concept_weights(query: Query, snap: Snapshot) -> list[tuple[tuple[str, ...], float]]:
+    """Each concept of the question with its IDF weight (its rarest form; a term no passage has counts as rare)."""
+    n = max(len(snap.chunks), 1)
+
+    def idf(term: str) -> float:
+        df = snap.df.get(term.lower(), snap.df.get(term, 0))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    weighted = []
+    for term, forms in query.concepts:
+        if len(term) < 2 and not term.isdigit():
+            continue
+        known = [f for f in forms if snap.df.get(f.lower(), snap.df.get(f, 0))]
+        if not known and term.isascii():
+            continue  # an English word no passage uses cannot be matched in Chinese text
+        weighted.append((tuple(f.lower() for f in forms), max(idf(f) for f in known) if known else idf(term)))
+    return weighted
+
+
+def keyword_weights(query: Query, snap: Snapshot) -> dict[str, float]:
+    """Every surface form of the question's concepts with its concept's weight (for clause and cell focus)."""
+    return {form: weight for forms, weight in concept_weights(query, snap) for form in forms}
+
+
+def _covered(concepts: list[tuple[tuple[str, ...], float]], text: str) -> float:
+    return sum(weight for forms, weight in concepts if any(f in text for f in forms))
+
+
+def _clause_window(sentence: str, weights: dict[str, float]) -> str:
+    """For a long sentence, the contiguous clauses that hold the matched keywords (verbatim)."""
+    if len(sentence) <= _MAX_SENTENCE_CHARS:
+        return sentence
+    clauses = [c for c in _CLAUSE.split(sentence) if c]
+    gains = [sum(w for t, w in weights.items() if t in c) + (0.5 if _NUMBER.search(c) else 0) for c in clauses]
+    best, best_gain = (0, len(clauses)), -1.0
+    for i in range(len(clauses)):
+        length = 0
+        for j in range(i, len(clauses)):
+            length += len(clauses[j])
+            if length > _MAX_SENTENCE_CHARS and j > i:
+                break
+            gain = sum(gains[i : j + 1])
+            if gain > best_gain:
+                best, best_gain = (i, j + 1), gain
+    return "".join(clauses[best[0] : best[1]]).strip("，,：: ")
+
+
+def focus_table_row(row: str, weights: dict[str, float], years: Sequence[str]) -> str:
+    """The cells of a table row worth quoting: its name, unit and the columns the question asks for."""
+    cells = [tuple(re.split(r":\s?", c, maxsplit=1)) if ":" in c else ("", c) for c in row.split(" | ")[1:]]
+    cells = [(h, v.strip()) for h, v in cells if h != "序号"]
+    asked = [
+        i
+        for i, (h, v) in enumerate(cells)
+        if any(y in h for y in years)
+        or any(t.lower() in f"{h} {v}".lower() for t in weights if not t.isdigit() and len(t) > 1)
+    ]
+    name = next((i for i, (h, _) in enumerate(cells) if "名称" in h), 0)
+    unit = [i for i, (h, v) in enumerate(cells) if "单位" in h and len(v) <= 8]
+    columns = [i for i in asked if i != name]
+    if years:
+        columns = [i for i in columns if any(y in cells[i][0] for y in years)] or columns
+    keep = sorted({name, *unit, *columns}) if columns else [i for i, (_, v) in enumerate(cells) if v and len(v) <= 40]
+    # An asked-for cell that is empty stays visible (as "header:"), so the answer shows the gap.
+    return " | ".join(f"{cells[i][0]}: {cells[i][1]}".rstrip() if cells[i][0] else cells[i][1] for i in keep)
+
+
+def _is_heading_of(sentence: str, section: str) -> bool:
+    """True when the sentence is the chunk's own heading line."""
+    bare = sentence.strip("# *")
+    return bool(bare) and any(bare == part.strip("# *") for part in section.split(" > "))
+
+
+def _novelty(sentence: str, weights: dict[str, float]) -> int:
+    """Characters of a sentence that are not the question's own words (a sentence that only echoes is useless)."""
+    rest = sentence
+    for token in sorted(weights, key=len, reverse=True):
+        rest = rest.replace(token, "")
+    return len(_PUNCT.sub("", rest))
+
+
+def _place_fit(query: Query, doc_city: str, sentence: str) -> float:
+    """+ when the sentence or its document is about a place the question names, - when it is about none."""
+    if not query.places:
+        return 0.0
+    return 0.2 if doc_city in query.places or any(p in sentence for p in query.places) else -0.2
+
+
+def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question: str) -> list[Candidate]:
+    """Every sentence of every hit, scored by weighted keyword coverage, figures, place and retrieval rank."""
+    concepts = concept_weights(query, snap)
+    weights = keyword_weights(query, snap)
+    total = sum(w for _, w in concepts) or 1.0
+    wants_figure = bool(_FIGURE_QUESTION.search(question))
+    years = YEAR.findall(query.text)
+    candidates = []
+    for i, hit in enumerate(hits):
+        table = hit.chunk.kind == "table_row"
+        pieces = [hit.chunk.text] if table else split_sentences(hit.chunk.text)
+        context = hit.chunk.section
+        doc = snap.docs.get(hit.chunk.doc_id)
+        # Words naming the document itself hold for each of its sentences, not just the one repeating them.
+        about = f"{doc.title} {doc.city} {doc.doc_number}".lower() if doc else ""
+        for order, piece in enumerate(pieces):
+            sentence = piece.strip()
+            if len(sentence) < 4 or (not table and _novelty(sentence, weights) < 2):
+                continue
+            if not table and len(pieces) > 1 and _is_heading_of(sentence, context):
+                continue  # the heading already lends its words to the sentences under it
+            lowered = sentence.lower()
+            matched = _covered(concepts, f"{lowered} {about}")
+            in_context = _covered(concepts, f"{lowered} {about} {context.lower()}") - matched
+            coverage = (matched + 0.5 * in_context) / total
+            score = (
+                coverage
+                + 0.15 / (1 + i)
+                + max(hit.dense_score - 0.8, 0)
+                + _place_fit(query, doc.city if doc else "", sentence)
+            )
+            if wants_figure and _NUMBER.search(sentence):
+                score += 0.15
+            text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights)
+            candidates.append(Candidate(i, text, score, coverage, order))
+    return sorted(candidates, key=lambda c: -c.score)
