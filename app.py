@@ -1,38 +1,394 @@
-"""Gradio chat UI: wires the Assistant to a chat; no pipeline logic here."""
+"""Gradio UI over the Assistant: chat with cited sources and a document viewer, corpus and evaluation tabs.
+
+Only wiring lives here; HTML comes from assistant.render and every answer from the Assistant.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
 from assistant import Answer, Assistant, Settings
+from assistant.load import DocumentError
+from assistant.readers import SUPPORTED_SUFFIXES
+from assistant.render import (
+    BRIDGE_JS,
+    CSS,
+    DOC_JS,
+    DOCUMENT_COLUMNS,
+    answer_html,
+    answer_markdown,
+    charts_html,
+    document_html,
+    documents_rows,
+    error_html,
+    header_html,
+    sentences,
+    status_html,
+    streaming_html,
+    strip_report_images,
+)
 
-EXAMPLES = ["中试基地能获得什么补贴？", "What subsidy does a pilot-scale base get?", "国家高新技术企业2023年目标值是多少？"]
+log = logging.getLogger("policyqa.app")
+
+EXAMPLES = [
+    "中试基地能获得什么补贴？",
+    "泉州“十四五”规划中，2025年全社会研发经费投入强度的目标是多少？",
+    "厦门对技术转移机构有哪些奖励？",
+    "What subsidy does a pilot-scale base get?",
+    "How does Xiamen support technology transfer?",
+]
+REPORT_DIR = Path(__file__).resolve().parent / "evals" / "reports" / "latest"
+CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"]
+THEME = gr.themes.Soft(primary_hue="blue", font=[*CJK_FONTS, "ui-sans-serif", "sans-serif"])
+LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS, "theme": THEME}  # gradio 6 takes these at launch/mount
+STREAM_DELAY = 0.03  # seconds between sentences when an extractive answer is streamed
+CONFIRM_DELETE_JS = (
+    "(doc) => (doc && confirm('确定删除文档 ' + doc + '？其文件将从文档库移除。Delete ' + doc + '?')) ? doc : null"
+)
+INGEST: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1}  # one corpus change at a time
 
 
-def render(answer: Answer) -> str:
-    """The answer text followed by its numbered sources."""
-    parts = [answer.text]
-    for c in answer.citations:
-        where = " · ".join(x for x in (c.doc_number or c.title, c.date, c.section) if x)
-        parts.append(f"**[{c.n}]** {where}\n> {c.text}")
-    return "\n\n".join(parts)
+@dataclass
+class Session:
+    """One browser session's conversation: what the chat shows, what the pipeline sees, and the answers."""
+
+    chat: list[dict] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
 
 
-def build_ui(assistant: Assistant) -> gr.Blocks:
+def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR) -> gr.Blocks:
+    """The whole app as a Blocks; launch it with **LAUNCH_OPTIONS (CSS and theme)."""
     with gr.Blocks(title="科技政策问答 Policy QA") as demo:
-        gr.Markdown("## 科技政策问答 · Policy QA\n回答均摘自文件原文，并标注出处。")
-        chat = gr.Chatbot(height=520, label="对话")
-        box = gr.Textbox(placeholder="输入问题，例如：中试基地能获得什么补贴？", label="问题")
-        gr.Examples(EXAMPLES, inputs=box)
-
-        async def respond(question: str, history: list[dict]):
-            answer = await assistant.aask(question, history=history)
-            history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": render(answer)}]
-            return "", history
-
-        box.submit(respond, [box, chat], [box, chat])
+        session = gr.State(Session())
+        bridge = gr.HTML("", js_on_load=BRIDGE_JS, elem_id="pqa-bridge")
+        header = gr.HTML(lambda: header_for(assistant), elem_id="pqa-header", js_on_load=None)
+        with gr.Tabs():
+            with gr.Tab("对话 Chat", id="chat"):
+                chat_tab(assistant, session, bridge)
+            with gr.Tab("文档库 Corpus", id="corpus"):
+                corpus_tab(assistant, header, demo)
+            with gr.Tab("评测 Evaluation", id="eval"):
+                evaluation_tab(report_dir, demo)
     return demo
 
 
+def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
+    """The chat, its export and settings, and the document panel the citation cards open."""
+    modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.llm is not None else [])
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=420):
+            chatbot = gr.Chatbot(
+                elem_id="pqa-chat",
+                show_label=False,
+                height="66vh",
+                examples=[{"text": q} for q in EXAMPLES],
+                placeholder="### 有问题，问文件\n回答均摘自政策原文，并标注文号、章节与原文段落。Ask in Chinese or English.",
+                buttons=[],
+                latex_delimiters=[],
+                feedback_options=[],
+                line_breaks=False,
+                layout="panel",
+            )
+            with gr.Row():
+                box = gr.Textbox(
+                    placeholder="输入问题，例如：中试基地能获得什么补贴？ / Ask a question",
+                    show_label=False,
+                    scale=8,
+                    max_lines=4,
+                    elem_id="pqa-question",
+                )
+                ask = gr.Button("提问 Ask", variant="primary", scale=1, min_width=90, elem_id="pqa-ask")
+            with gr.Row():
+                clear = gr.Button("清空对话 Clear", size="sm", elem_id="pqa-clear")
+                download = gr.DownloadButton(
+                    "导出上一条回答 Export (.md)", size="sm", interactive=False, elem_id="pqa-download"
+                )
+            with gr.Accordion("上一条回答的 Markdown（可复制）· Copy as Markdown", open=False):
+                export_code = gr.Code(language="markdown", interactive=False, elem_id="pqa-export", wrap_lines=True)
+            with gr.Accordion("设置 Settings", open=False, elem_id="pqa-settings"):
+                mode = gr.Radio(
+                    modes,
+                    value="llm" if assistant.settings.answer_mode == "llm" and assistant.llm else "extractive",
+                    label="回答方式 Answer mode",
+                    info=None
+                    if assistant.llm
+                    else "未配置大模型（POLICYQA_LLM_BASE_URL / POLICYQA_LLM_MODEL），仅摘录模式。",
+                    elem_id="pqa-mode",
+                )
+                top_k = gr.Slider(1, 10, value=assistant.settings.top_k, step=1, label="检索段落数 Passages (top_k)")
+                show_scores = gr.Checkbox(False, label="显示检索分数与用时 Show retrieval scores", elem_id="pqa-scores")
+        with gr.Column(scale=2, min_width=360, visible=False, elem_id="pqa-doc-panel") as panel:
+            with gr.Row():
+                gr.Markdown("#### 原文 · Source document")
+                close = gr.Button("关闭 ✕", size="sm", scale=0, min_width=80, elem_id="pqa-doc-close")
+            doc_view = gr.HTML(elem_id="pqa-doc-view", js_on_load=DOC_JS)
+
+    respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")))
+    inputs, outputs = [box, session, mode, top_k, show_scores], [box, chatbot, session, download, export_code]
+    box.submit(respond, inputs, outputs, concurrency_limit=8)
+    ask.click(respond, inputs, outputs, concurrency_limit=8)
+    chatbot.example_select(pick_example, None, box).then(respond, inputs, outputs, concurrency_limit=8)
+
+    def reset() -> tuple:
+        return Session(), [], gr.DownloadButton(value=None, interactive=False), "", gr.Column(visible=False)
+
+    clear.click(reset, None, [session, chatbot, download, export_code, panel])
+    chatbot.clear(reset, None, [session, chatbot, download, export_code, panel])
+
+    def open_document(state: Session, evt: gr.EventData) -> tuple:
+        return gr.Column(visible=True), document_for(assistant, state, evt)
+
+    bridge.click(open_document, [session], [panel, doc_view])
+    close.click(lambda: gr.Column(visible=False), None, panel)
+
+
+def responder(assistant: Assistant, export_dir: Path) -> Callable[..., AsyncIterator[tuple]]:
+    """The chat handler: streams the answer into the chat, then its cards, export file and Markdown."""
+
+    async def respond(question: str, state: Session, mode: str, k: float, scores: bool, progress=gr.Progress()):  # noqa: B008  (Gradio injects it)
+        question = (question or "").strip()
+        if not question:
+            yield gr.update(), state.chat, state, gr.update(), gr.update()
+            return
+        turn, user = len(state.answers), {"role": "user", "content": question}
+        chat = [*state.chat, user, {"role": "assistant", "content": streaming_html("")}]
+        yield "", chat, state, gr.update(), gr.update()
+        try:
+            if not assistant.snapshot().chunks:
+                chat[-1]["content"] = status_html("正在建立索引…… Building the index (first time only).")
+                yield "", chat, state, gr.update(), gr.update()
+                await asyncio.to_thread(assistant.ingest, progress_callback(progress, "建立索引 Building the index"))
+            async for item in answer_stream(assistant, question, state.history, top_k=int(k), mode=mode):
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                chat[-1]["content"] = streaming_html(item)
+                yield "", chat, state, gr.update(), gr.update()
+            else:
+                raise RuntimeError("the assistant returned no answer")
+        except Exception as exc:  # the user gets a message, the log gets the traceback
+            log.exception("answering %r failed", question)
+            chat[-1]["content"] = error_html(f"出错了，请重试。Something went wrong: {type(exc).__name__}: {exc}")
+            yield "", chat, Session(chat, state.history, state.answers), gr.update(), gr.update()
+            return
+        chat[-1]["content"] = answer_html(answer, turn, show_scores=scores)
+        history = [*state.history, user, {"role": "assistant", "content": answer.text}]
+        markdown = answer_markdown(answer)
+        exported = gr.DownloadButton(value=export_file(export_dir, turn, markdown), interactive=True)
+        yield "", chat, Session(chat, history, [*state.answers, answer]), exported, markdown
+
+    return respond
+
+
+def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
+    """The document table, upload, delete and re-index."""
+    status = gr.HTML(elem_id="pqa-corpus-status", js_on_load=None)
+    table = gr.Dataframe(
+        headers=DOCUMENT_COLUMNS,
+        interactive=False,
+        wrap=True,
+        elem_id="pqa-docs",
+        max_height=460,
+        column_widths=["17%", "27%", "12%", "12%", "9%", "6%", "8%", "9%"],
+    )
+    with gr.Row(equal_height=False):
+        upload = gr.File(
+            label="上传文档 Upload（txt / md / html / docx / pdf），上传后即可提问",
+            file_count="multiple",
+            elem_id="pqa-upload",
+            scale=3,
+        )
+        with gr.Column(scale=2):
+            doomed = gr.Dropdown(label="选择文档 Document", choices=[], elem_id="pqa-delete-choice")
+            delete = gr.Button("删除所选文档 Delete", variant="stop", elem_id="pqa-delete")
+            reindex = gr.Button("重新索引 Re-index", elem_id="pqa-reindex")
+
+    def view(message: str = "", kind: str = "info") -> tuple:
+        infos = assistant.documents()
+        summary = (
+            f"共 {len(infos)} 份文档、{sum(i.chunks for i in infos)} 个段落 · {len(infos)} documents indexed."
+            if infos
+            else "索引为空：请上传文档或点击「重新索引」。The index is empty."
+        )
+        choices = [(f"{i.document.doc_id} · {i.document.title[:30]}", i.document.doc_id) for i in infos]
+        return (
+            status_html(message or summary, kind),
+            documents_rows(infos),
+            gr.Dropdown(choices=choices, value=None),
+            header_for(assistant),
+        )
+
+    def add_files(paths: list[str] | None, progress=gr.Progress()) -> tuple:  # noqa: B008
+        results = [add_one(assistant, Path(p), progress) for p in paths or []]
+        failed = any(not ok for ok, _ in results)
+        return None, *view(" ".join(m for _, m in results), "error" if failed else "ok")
+
+    def delete_document(doc_id: str | None) -> tuple:
+        if not doc_id:
+            return view("未删除：请先选择文档（或已取消）。Nothing deleted.", "error")
+        return guarded(lambda: assistant.delete_document(doc_id), f"已删除 {doc_id}。Deleted {doc_id}.", view)
+
+    def rebuild(progress=gr.Progress()) -> tuple:  # noqa: B008
+        return guarded(
+            lambda: assistant.ingest(progress_callback(progress, "重新索引 Re-indexing")),
+            "索引已更新。Index up to date.",
+            view,
+        )
+
+    outputs = [status, table, doomed, header]
+    upload.upload(add_files, [upload], [upload, *outputs], **INGEST)
+    delete.click(delete_document, [doomed], outputs, js=CONFIRM_DELETE_JS, **INGEST)
+    reindex.click(rebuild, None, outputs, **INGEST)
+    demo.load(view, None, outputs)
+
+
+def evaluation_tab(report_dir: Path, demo: gr.Blocks) -> None:
+    """The latest evaluation report and its charts."""
+    refresh = gr.Button("刷新 Refresh", size="sm", elem_id="pqa-report-refresh")
+    charts = gr.HTML(elem_id="pqa-charts", js_on_load=None)
+    report = gr.Markdown(elem_id="pqa-report")
+    refresh.click(lambda: load_report(report_dir), None, [charts, report])
+    demo.load(lambda: load_report(report_dir), None, [charts, report])
+
+
+async def answer_stream(
+    assistant: Assistant, question: str, history: list[dict], **options: Any
+) -> AsyncIterator[str | Answer]:
+    """Partial answer texts, then the Answer: the assistant's own stream if it has one, else sentence by sentence."""
+    astream = getattr(assistant, "astream", None)
+    if astream is not None:
+        text = ""
+        async for item in astream(question, history, **options):
+            if isinstance(item, Answer):
+                yield item
+                return
+            text = item if item.startswith(text) else text + item  # cumulative or delta chunks
+            yield text
+        return
+    answer = await assistant.aask(question, history, **options)
+    if not answer.refused:
+        pieces = sentences(answer.text)
+        for i in range(1, len(pieces)):
+            yield "".join(pieces[:i])
+            await asyncio.sleep(STREAM_DELAY)
+    yield answer
+
+
+def add_one(assistant: Assistant, path: Path, progress: gr.Progress) -> tuple[bool, str]:
+    """Add one uploaded file; (ok, message naming the file). A rejected file changes nothing."""
+    name = path.name
+    try:
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise DocumentError(name, f"unsupported file type (use {' '.join(SUPPORTED_SUFFIXES)})")
+        if path.stat().st_size > assistant.settings.max_file_bytes:
+            raise DocumentError(name, f"file too large (limit {assistant.settings.max_file_bytes} bytes)")
+        assistant.add_file(name, path.read_bytes(), progress_callback(progress, f"索引 Indexing {name}"))
+    except DocumentError as exc:
+        return False, f"未添加 {exc.name}：{exc.reason}。Rejected {exc.name}."
+    except Exception as exc:
+        log.exception("upload of %s failed", name)
+        return False, f"未添加 {name}：{type(exc).__name__}: {exc}"
+    return True, f"已添加 {name}，现在可以提问。Added {name}."
+
+
+def pick_example(evt: gr.SelectData) -> str:
+    """The question text of a clicked example."""
+    value = evt.value
+    return value.get("text", "") if isinstance(value, dict) else str(value)
+
+
+def progress_callback(progress: gr.Progress, label: str) -> Callable[[int, int, str], None]:
+    """Adapt the pipeline's (done, total, what) callback to a Gradio progress bar."""
+
+    def report(done: int, total: int, what: str) -> None:
+        progress((done, total or None), desc=f"{label} · {what}", unit="段")
+
+    return report
+
+
+def guarded(action: Callable[[], Any], success: str, view: Callable[..., tuple]) -> tuple:
+    """Run a corpus action; a failure becomes a status message instead of a traceback."""
+    try:
+        action()
+    except Exception as exc:
+        log.exception("corpus action failed")
+        reason = exc.reason if isinstance(exc, DocumentError) else f"{type(exc).__name__}: {exc}"
+        return view(f"操作失败 Failed: {reason}", "error")
+    return view(success, "ok")
+
+
+def document_for(assistant: Assistant, state: Session, evt: gr.EventData) -> str:
+    """The document panel for the clicked citation ("<turn>-<n>" of this session), passage highlighted."""
+    try:
+        turn, n = (int(x) for x in str(evt._data.get("cite", "")).split("-"))
+        citation = next(c for c in state.answers[turn].citations if c.n == n)
+    except (ValueError, IndexError, StopIteration, AttributeError):
+        return status_html("找不到这条引用（对话可能已清空）。Citation not found.", "error")
+    doc = assistant.document(citation.doc_id)
+    if doc is None:
+        return status_html(f"文档 {citation.doc_id} 已不在文档库中。The document is no longer indexed.", "error")
+    chunk = assistant.snapshot().chunks.get(citation.chunk_id)
+    span = (chunk.start, chunk.end) if chunk and chunk.end > chunk.start else None
+    caption = f"引用 [{citation.n}] · {citation.section or citation.title}（已高亮 highlighted）"
+    return document_html(doc, span, citation.quote or citation.text, caption)
+
+
+def header_for(assistant: Assistant) -> str:
+    docs = [i.document for i in assistant.documents()]
+    return header_html(len(docs), sorted({d.city for d in docs if d.city}))
+
+
+def export_file(folder: Path, turn: int, markdown: str) -> str:
+    """Write an answer's Markdown to a file for the download button."""
+    path = folder / f"answer-{turn + 1}-{hashlib.sha256(markdown.encode()).hexdigest()[:8]}.md"
+    path.write_text(markdown, encoding="utf-8")
+    return str(path)
+
+
+def load_report(folder: Path) -> tuple[str, str]:
+    """The latest evaluation report: its charts as HTML, its Markdown without local image links."""
+    path = folder / "report.md"
+    if not path.is_file():
+        return "", "### 还没有评测报告 · No report yet — run `make eval`."
+    images = [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in sorted(folder.glob("*.png"))]
+    return charts_html(images), strip_report_images(path.read_text(encoding="utf-8"))
+
+
+def asgi_app(assistant: Assistant, demo: gr.Blocks) -> Any | None:
+    """The HTTP API (assistant.http) with the UI mounted at /, or None when the API is not available."""
+    try:
+        from assistant.http import create_app
+    except ImportError:
+        return None
+    return gr.mount_gradio_app(create_app(assistant), demo, path="/", **LAUNCH_OPTIONS)
+
+
+def serve(assistant: Assistant) -> None:
+    """Serve the UI on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT, with the HTTP API on the same port if present."""
+    demo = build_ui(assistant)
+    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    app = asgi_app(assistant, demo)
+    if app is None:
+        demo.queue().launch(server_name=host, server_port=port, **LAUNCH_OPTIONS)
+        return
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port)
+
+
 if __name__ == "__main__":
-    build_ui(Assistant.from_settings(Settings())).launch()
+    logging.basicConfig(level=logging.INFO)
+    serve(Assistant.from_settings(Settings()))
