@@ -44,6 +44,9 @@ _EMPTY_CELL = re.compile(r"(?:^|\| )[^|:]{1,30}:\s*(?:\||$)")  # a focused table
 MIN_COVERAGE = 0.45
 FIGURE_COVERAGE = 0.75
 MIN_DENSE = 0.84
+HARD_FLOOR = 0.2  # below this, too little of the question is in any passage, however similar it reads
+
+
 
 REFUSAL_ZH = "文档中没有找到可以回答这个问题的内容。"
 REFUSAL_EN = "The documents do not contain an answer to this question."
@@ -111,7 +114,7 @@ def judge_evidence(ev: Evidence) -> Verdict:
         return Verdict(refused=True, kind="not_covered", missing=missing)
     best = ev.candidates[0]
     top_dense = max(h.dense_score for h in ev.hits)
-    if best.coverage < MIN_COVERAGE and top_dense < MIN_DENSE:
+    if best.coverage < HARD_FLOOR or (best.coverage < MIN_COVERAGE and top_dense < MIN_DENSE):
         return Verdict(refused=True, kind="not_covered")
     figure = expected_figure(ev.question)
     if figure is not None:
@@ -119,7 +122,7 @@ def judge_evidence(ev: Evidence) -> Verdict:
         relevant = [c for c in ev.candidates if c.score >= best.score * 0.6 and c.coverage >= best.coverage * FIGURE_COVERAGE][:8]
         if not any(figure.search(figure_text(c.text)) for c in relevant):
             return Verdict(refused=True, kind="not_stated", quoted=[best])
-    if _EMPTY_CELL.search(best.text):
+    if " | " in best.text and _EMPTY_CELL.search(best.text):
         return Verdict(refused=True, kind="not_stated", quoted=[best])
     return Verdict(refused=False)
 

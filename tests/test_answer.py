@@ -136,3 +136,13 @@ def test_support_amounts_across_cities_render_as_a_table(assistant):
     assert any(line.startswith("| 厦门 |") and "2000万元" in line for line in lines)
     assert any(line.startswith("| 泉州 |") and "一定比例" in line for line in lines)
     assert answer.verification == []  # every figure in the table is in the row's cited passage
+
+
+def test_off_topic_question_is_refused(assistant):
+    answer = assistant.ask("天气怎么样")
+    assert answer.refused and answer.refusal_kind == "not_covered"
+
+
+def test_addressee_line_is_an_answer_not_an_empty_table_cell(assistant):
+    answer = assistant.ask("第1071号建议（推动科技创新和产业创新深度融合）是哪位代表提出的？")
+    assert not answer.refused and "庄天怀" in answer.text
