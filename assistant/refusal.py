@@ -14,11 +14,16 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 # What kind of figure a question asks for, and what such a figure looks like in a passage.
 EXPECTED_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (
-        re.compile(r"哪一天|哪天|几月几日|什么时候(?:发布|印发|出台)|发布日期|印发日期|what date|which day|when was .* (?:issued|published|released)", re.I),
+        re.compile(
+            r"哪一天|哪天|几月几日|什么时候(?:发布|印发|出台)|发布日期|印发日期|what date|which day|when was .* (?:issued|published|released)",
+            re.I,
+        ),
         re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月|\d{4}-\d{1,2}-\d{1,2}"),
     ),
     (
-        re.compile(r"比例|百分之|百分比|占比|费率|利率|贴息|percentage|percent|ratio|share of|interest rate|\brate\b", re.I),
+        re.compile(
+            r"比例|百分之|百分比|占比|费率|利率|贴息|percentage|percent|ratio|share of|interest rate|\brate\b", re.I
+        ),
         re.compile(r"\d\s*[%％]|百分之|\d+\s*[:：︰]\s*\d"),
     ),
     (
@@ -45,7 +50,6 @@ MIN_COVERAGE = 0.45
 FIGURE_COVERAGE = 0.75
 MIN_DENSE = 0.84
 HARD_FLOOR = 0.2  # below this, too little of the question is in any passage, however similar it reads
-
 
 
 REFUSAL_ZH = "文档中没有找到可以回答这个问题的内容。"
@@ -119,7 +123,9 @@ def judge_evidence(ev: Evidence) -> Verdict:
     figure = expected_figure(ev.question)
     if figure is not None:
         # The figure must sit in a sentence that is about the question, not anywhere nearby.
-        relevant = [c for c in ev.candidates if c.score >= best.score * 0.6 and c.coverage >= best.coverage * FIGURE_COVERAGE][:8]
+        relevant = [
+            c for c in ev.candidates if c.score >= best.score * 0.6 and c.coverage >= best.coverage * FIGURE_COVERAGE
+        ][:8]
         if not any(figure.search(figure_text(c.text)) for c in relevant):
             return Verdict(refused=True, kind="not_stated", quoted=[best])
     if " | " in best.text and _EMPTY_CELL.search(best.text):
@@ -173,11 +179,11 @@ def refusal_text(verdict: Verdict, snap: Snapshot, english: bool, place_names: d
     head = REFUSAL_EN if english else REFUSAL_ZH
     if verdict.missing:
         names = (
-            ", ".join(f"{(place_names or {}).get(m, m)} ({m})" if m in (place_names or {}) else m for m in verdict.missing)
+            ", ".join(
+                f"{(place_names or {}).get(m, m)} ({m})" if m in (place_names or {}) else m for m in verdict.missing
+            )
             if english
             else "、".join(verdict.missing)
         )
-        head = (
-            f"The documents say nothing about {names}." if english else f"文档中没有关于{names}的内容。"
-        )
+        head = f"The documents say nothing about {names}." if english else f"文档中没有关于{names}的内容。"
     return f"{head} {coverage_summary(snap, english, place_names)}"

@@ -86,7 +86,9 @@ def build_query(question: str, history: Sequence[dict], lexicon: Lexicon) -> Que
     )
 
 
-def fuse_rankings(rankings: Sequence[Sequence[str]], rrf_k: int, weights: Sequence[float] | None = None) -> dict[str, float]:
+def fuse_rankings(
+    rankings: Sequence[Sequence[str]], rrf_k: int, weights: Sequence[float] | None = None
+) -> dict[str, float]:
     """Reciprocal rank fusion: sum of weight / (rrf_k + rank) over the rankings a chunk appears in."""
     weights = weights or [1.0] * len(rankings)
     fused: dict[str, float] = {}
@@ -118,6 +120,7 @@ def give_each_city_a_slot(best: list[str], pool: Sequence[str], snap: Snapshot) 
 
     The slot is taken from the lowest-ranked chunk of the city holding the most slots.
     """
+
     def city(chunk_id: str) -> str:
         doc = snap.docs.get(snap.chunks[chunk_id].doc_id)
         return doc.city if doc else ""

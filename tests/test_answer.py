@@ -37,7 +37,11 @@ def test_english_question_retrieves_the_same_chinese_passages(assistant):
 
 def test_every_quote_is_verbatim_from_the_corpus(assistant):
     corpus = _corpus_text()
-    for question in ("科技副总每年有多少工作保障经费？", "2022年全市技术合同成交额是多少？", "中试基地能获得什么补贴？"):
+    for question in (
+        "科技副总每年有多少工作保障经费？",
+        "2022年全市技术合同成交额是多少？",
+        "中试基地能获得什么补贴？",
+    ):
         answer = assistant.ask(question)
         for citation in answer.citations:
             for quote in citation.quote.split(" … "):

@@ -37,7 +37,10 @@ def test_followup_replaces_place_of_previous_question(lexicon):
 
 
 def test_followup_replaces_year_of_previous_question(lexicon):
-    history = [{"role": "user", "content": "国家高新技术企业2025年的目标值是多少？"}, {"role": "assistant", "content": "3500"}]
+    history = [
+        {"role": "user", "content": "国家高新技术企业2025年的目标值是多少？"},
+        {"role": "assistant", "content": "3500"},
+    ]
     resolved = resolve_followup("2023年的目标值呢？", history, lexicon)
     assert "2023" in resolved and "2025" not in resolved and "国家高新技术企业" in resolved
 
