@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -84,10 +85,18 @@ def _shown(path: Path) -> str:
 
 
 def publish(folder: Path, latest: Path) -> None:
-    """Replace the stable `latest/` copy with this run's report and charts."""
+    """Replace the stable (committed) `latest/` copy with this run's report and charts.
+
+    Its report.json keeps per-item results for the full system only, so the committed copy stays small.
+    """
     if latest.exists():
         shutil.rmtree(latest)
     shutil.copytree(folder, latest)
+    report = json.loads((latest / "report.json").read_text(encoding="utf-8"))
+    for name, system in report.get("systems", {}).items():
+        if name != "full":
+            system.pop("items", None)
+    (latest / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def build(settings: Settings, names: Sequence[str], timings: dict[str, float]) -> list[System]:
