@@ -24,6 +24,7 @@ _MIN_ROOM_TOKENS = 48
 _JOIN_SLACK = 4  # token counts of two texts do not quite add up when they are joined
 _LEAD_SENTENCE = re.compile(r"^([一二三四五六七八九十]是|首先|其次|再次|最后|第[一二三四五六七八九十]).{0,20}[。：:]$")
 _HEADROOM = 48  # tokens kept free for the headings that open a section
+_MAX_CHARS_PER_TOKEN = 16  # no realistic text averages more characters per token than this
 
 
 def split_sentences(text: str) -> list[str]:
@@ -218,10 +219,16 @@ class _Packer:
 
     def _cut_by_length(self, start: int, end: int, budget: int) -> list[tuple[int, int]]:
         parts = []
-        while start < end and count_tokens(self.text[start:end]) > budget:
-            size = end - start
-            while size > 1 and count_tokens(self.text[start : start + size]) > budget:
-                size = max(1, size * 9 // 10)
+        # A remainder that cannot fit the budget is never counted whole: counting it on every cut made
+        # a long line without punctuation quadratic (80,000 characters took minutes).
+        window = budget * _MAX_CHARS_PER_TOKEN
+        while start < end and (end - start > window or count_tokens(self.text[start:end]) > budget):
+            if end - start > window:
+                size = _prefix_within(self.text[start : start + window], budget)
+            else:
+                size = end - start
+                while size > 1 and count_tokens(self.text[start : start + size]) > budget:
+                    size = max(1, size * 9 // 10)
             parts.append((start, start + size))
             start += size
         return [*parts, (start, end)] if start < end else parts
@@ -273,6 +280,17 @@ class _Packer:
                 self.spans[-1] = replace(previous, end=kept_end)
                 return _strip_bounds(self.text, cut, end)[0]
         return start
+
+
+def _prefix_within(text: str, budget: int) -> int:
+    """Length of a prefix of `text` (at least one character) within `budget` tokens, found from token offsets."""
+    tokens = _encoding().encode(text, disallowed_special=())
+    if len(tokens) <= budget:
+        return len(text)
+    size = len(_encoding().decode_bytes(tokens[:budget]).decode("utf-8", errors="ignore"))
+    while size > 1 and count_tokens(text[:size]) > budget:  # re-tokenizing a prefix may differ at its end
+        size -= 1
+    return max(size, 1)
 
 
 def _is_tiny(text: str) -> bool:

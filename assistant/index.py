@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -27,6 +28,7 @@ from assistant.embed import CachedEmbedder
 from assistant.lexicon import Lexicon
 from assistant.types import Chunk, Document
 
+log = logging.getLogger("assistant.index")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, content_hash TEXT, status TEXT, meta TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -88,6 +90,14 @@ def open_vector_store(settings: Any) -> Any:
     return ChromaVectorStore(chroma_collection=collection)
 
 
+def forget_local_client(path: Path) -> None:
+    """Drop chromadb's cached client of a local folder: it keeps one even when opening the folder failed."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+
+
 class ChunkStore:
     """SQLite tables of documents (with hash and status) and chunks (with BM25 tokens)."""
 
@@ -102,9 +112,34 @@ class ChunkStore:
         self._lock = threading.Lock()
 
     def hashes(self) -> dict[str, tuple[str, str]]:
-        with self._lock:
+        with self._lock, self._readable():
             rows = self._db.execute("SELECT doc_id, content_hash, status FROM docs").fetchall()
         return {doc_id: (content_hash, status) for doc_id, content_hash, status in rows}
+
+    def chunk_ids(self) -> dict[str, set[str]]:
+        """Chunk ids by document, whatever the document's status."""
+        with self._lock, self._readable():
+            rows = self._db.execute("SELECT doc_id, chunk_id FROM chunks").fetchall()
+        found: dict[str, set[str]] = {}
+        for doc_id, chunk_id in rows:
+            found.setdefault(doc_id, set()).add(chunk_id)
+        return found
+
+    @contextmanager
+    def _readable(self) -> Iterator[None]:
+        """One read transaction (a consistent view while another process writes); damage is IndexCorruptError."""
+        try:
+            self._db.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._db.rollback()
+        except sqlite3.OperationalError:
+            raise  # locked or busy: not damage
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(
+                f"the chunk store is damaged ({exc}); restart to set it aside and rebuild the index"
+            ) from exc
 
     def put_pending(self, doc: Document, stamp: str, chunks: Sequence[Chunk], tokens: Sequence[list[str]]) -> None:
         rows = [
@@ -129,7 +164,7 @@ class ChunkStore:
             self._db.execute("DELETE FROM docs WHERE doc_id = ?", (doc_id,))
 
     def load_ready(self) -> tuple[dict[str, Document], list[Chunk], list[list[str]]]:
-        with self._lock:
+        with self._lock, self._readable():
             doc_rows = self._db.execute("SELECT meta FROM docs WHERE status = 'ready'").fetchall()
             chunk_rows = self._db.execute(
                 "SELECT c.chunk_id, c.doc_id, c.position, c.text, c.section, c.start, c.end_, c.kind, c.tokens"
@@ -175,6 +210,7 @@ class Index:
         self.vector_store = vector_store
         self.embedder = embedder
         self.lexicon = lexicon
+        self.recovered: list[str] = []  # what open_index() set aside as damaged, for surfaces to show
 
     @contextmanager
     def ingest_lock(self) -> Iterator[None]:
@@ -192,12 +228,17 @@ class Index:
             yield
 
     def plan(self, documents: Sequence[Document]) -> tuple[list[Document], list[str], list[str]]:
-        """(documents to (re)index, doc ids to remove, doc ids unchanged)."""
+        """(documents to (re)index, doc ids to remove, doc ids unchanged).
+
+        A document whose vectors are missing (a deleted or replaced Chroma folder) is not current.
+        """
         known = self.store.hashes()
         wanted = {d.doc_id for d in documents}
+        damaged, orphans = self.missing_vectors()
+        self.delete_vectors(orphans)  # safe: plan() runs under the ingest lock, so nothing is being written
 
         def current(d: Document) -> bool:
-            return known.get(d.doc_id) == (f"{d.content_hash}/{self.fingerprint}", "ready")
+            return d.doc_id not in damaged and known.get(d.doc_id) == (f"{d.content_hash}/{self.fingerprint}", "ready")
 
         todo = [d for d in documents if not current(d)]
         unchanged = [d.doc_id for d in documents if current(d)]
@@ -227,6 +268,20 @@ class Index:
         self.store.mark_ready(doc.doc_id)
         return len(chunks)
 
+    def missing_vectors(self) -> tuple[set[str], list[str]]:
+        """(documents with chunks the vector store lacks, ids of vectors that belong to no stored chunk)."""
+        collection = getattr(self.vector_store, "client", None)  # ChromaVectorStore's collection
+        if collection is None:
+            return set(), []
+        present = set(collection.get(include=[])["ids"])
+        by_doc = self.store.chunk_ids()
+        orphans = sorted(present.difference(*by_doc.values()))
+        return {doc_id for doc_id, ids in by_doc.items() if not ids <= present}, orphans
+
+    def delete_vectors(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), 1000):
+            self.vector_store.client.delete(ids=list(ids[start : start + 1000]))
+
     def remove_document(self, doc_id: str) -> None:
         self.vector_store.delete(doc_id)
         self.store.remove(doc_id)
@@ -247,8 +302,12 @@ class Index:
         """(chunk id, cosine similarity) of the k nearest chunks."""
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        result = self.vector_store.query(
-            VectorStoreQuery(query_embedding=query_vector.tolist(), similarity_top_k=k)
-        )
+        try:
+            result = self.vector_store.query(
+                VectorStoreQuery(query_embedding=query_vector.tolist(), similarity_top_k=k)
+            )
+        except Exception as exc:  # a damaged or unreachable vector store: keyword search still answers
+            log.warning("dense search failed, answering from keyword search alone: %s", exc)
+            return []
         # ChromaVectorStore reports exp(-distance); with cosine distance that inverts to 1 + ln(s).
         return [(i, 1.0 + math.log(max(s, 1e-12))) for i, s in zip(result.ids or [], result.similarities or [], strict=True)]

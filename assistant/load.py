@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -26,26 +27,37 @@ class LoadError:
     path: str
     message: str
 
+    def __str__(self) -> str:
+        """The path from the corpus folder and the reason, once: "sub/a.txt: binary file, not text"."""
+        reason = self.message.removeprefix(f"{Path(self.path).name}: ")
+        return f"{self.path}: {reason}"
+
 
 class DocumentError(Exception):
     """A file that cannot become a Document; the message starts with the file's name."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path = str(path)
-        self.name = Path(path).name
+        self.name = Path(path).name or str(path)  # "/" has no name: show it as given
         self.reason = reason
         super().__init__(f"{self.name}: {reason}")
 
 
-def load_corpus(corpus_dir: Path, max_file_bytes: int) -> tuple[list[Document], list[LoadError]]:
-    """Every document in `corpus_dir` (recursively), and what was skipped or failed, file by file."""
+def load_corpus(
+    corpus_dir: Path, max_file_bytes: int, prefer: Collection[str] = ()
+) -> tuple[list[Document], list[LoadError]]:
+    """Every document in `corpus_dir` (recursively), and what was skipped or failed, file by file.
+
+    Files with the same text are one document: the others are reported as copies and skipped. The copy
+    kept is one whose doc_id is in `prefer` (already indexed), else the first by path.
+    """
     corpus_dir = Path(corpus_dir)
     manifest, errors = read_manifest(corpus_dir / MANIFEST)
     documents: list[Document] = []
     seen_ids: dict[str, str] = {}
     for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
         relative = path.relative_to(corpus_dir).as_posix()
-        if _is_ignored(path.relative_to(corpus_dir)):
+        if is_ignored(path.relative_to(corpus_dir)):
             continue
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             errors.append(LoadError(relative, f"{path.name}: skipped, unsupported file type '{path.suffix}'"))
@@ -68,10 +80,40 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int) -> tuple[list[Document], 
             continue
         seen_ids[document.doc_id] = relative
         documents.append(document)
-    return documents, errors
+    documents, copies = drop_copies(documents, seen_ids, prefer)
+    return documents, errors + copies
 
 
-def _is_ignored(relative: Path) -> bool:
+def drop_copies(
+    documents: list[Document], relative: dict[str, str], prefer: Collection[str] = ()
+) -> tuple[list[Document], list[LoadError]]:
+    """One document per distinct cleaned text; each copy is reported naming the file it duplicates.
+
+    `relative` maps each doc_id to its file's path in the corpus folder.
+    """
+    groups: dict[str, list[Document]] = {}
+    for document in documents:
+        groups.setdefault(text_key(document.text), []).append(document)
+    kept: list[Document] = []
+    errors: list[LoadError] = []
+    for group in groups.values():
+        keeper = next((d for d in group if d.doc_id in prefer), group[0])
+        kept.append(keeper)
+        for copy in group:
+            if copy is not keeper:
+                where = relative[copy.doc_id]
+                message = f"{Path(where).name}: skipped, same text as {relative[keeper.doc_id]}"
+                errors.append(LoadError(where, message))
+    order = {d.doc_id: n for n, d in enumerate(documents)}
+    return sorted(kept, key=lambda d: order[d.doc_id]), sorted(errors, key=lambda e: e.path)
+
+
+def text_key(text: str) -> str:
+    """What makes two documents copies of each other: their cleaned text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_ignored(relative: Path) -> bool:
     # Hidden files, READMEs and the corpus's own TOML configuration (manifest, glossary) are not documents.
     name = relative.name
     return (

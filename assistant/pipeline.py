@@ -18,15 +18,19 @@ from typing import Any
 from assistant.answer import compose_answer
 from assistant.chunk import split_document
 from assistant.embed import CachedEmbedder, embedder_from_settings
-from assistant.index import Index, IngestReport, Snapshot, open_vector_store
+from assistant.index import Index, IngestReport, Snapshot
 from assistant.lexicon import Lexicon, load_lexicon
-from assistant.load import DocumentError, load_corpus, load_file
+from assistant.load import DocumentError, is_ignored, load_corpus, load_file, text_key
+from assistant.readers import SUPPORTED_SUFFIXES
+from assistant.repair import open_index, repair_index_files
 from assistant.retrieve import Query, Retriever, build_query, is_english
 from assistant.settings import Settings, configure_offline
 from assistant.types import Answer, Document, Hit
 from assistant.verify import check_answer
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
+# Emoji and pictographs, dingbats, the emoji variation selector and tag characters: no meaning for search.
+_PICTOGRAPHS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\U000e0020-\U000e007f]")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,22 @@ def _invalid_question(question: str, limit: int) -> str:
     return ""
 
 
+def usable_history(history: Any) -> list[dict]:
+    """The chat turns that can be read: dicts with a string role and text content; anything else is dropped."""
+    if not isinstance(history, list | tuple):
+        return []
+    turns = []
+    for turn in history:
+        if not isinstance(turn, dict) or not isinstance(turn.get("role"), str):
+            continue
+        content = turn.get("content")
+        if isinstance(content, list):  # multimodal parts: keep their text
+            content = "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+        if isinstance(content, str):
+            turns.append({**turn, "content": content})
+    return turns
+
+
 class Assistant:
     """The policy QA assistant: ingest a corpus, answer questions with cited verbatim passages."""
 
@@ -85,9 +105,10 @@ class Assistant:
         configure_offline()
         settings = settings or Settings()
         settings.index_dir.mkdir(parents=True, exist_ok=True)
+        recovered = repair_index_files(settings)  # damaged files are set aside, with a warning
         embedder = embedder_from_settings(settings)
         lexicon = load_lexicon(settings.corpus_dir / "glossary.toml")
-        index = Index(settings.index_dir, open_vector_store(settings), embedder, lexicon, settings.chunk_max_tokens)
+        index = open_index(settings, embedder, lexicon, recovered)
         llm = None
         if settings.llm_configured:
             from assistant.llm import build_llm
@@ -105,7 +126,9 @@ class Assistant:
     def ingest(self, progress: bool | ProgressCallback = False) -> IngestReport:
         """Index new and changed files, drop removed ones; unchanged files cost only a hash."""
         started = time.perf_counter()
-        documents, errors = load_corpus(self.settings.corpus_dir, self.settings.max_file_bytes)
+        documents, errors = load_corpus(
+            self.settings.corpus_dir, self.settings.max_file_bytes, prefer=self.index.store.hashes()
+        )
         with self.index.ingest_lock():
             todo, removed, unchanged = self.index.plan(documents)
             known = set(self.index.store.hashes())
@@ -126,7 +149,7 @@ class Assistant:
             updated=[d.doc_id for d in todo if d.doc_id in known],
             removed=removed,
             unchanged=unchanged,
-            errors=[f"{e.path}: {e.message}" for e in errors],
+            errors=[str(e) for e in errors],
             chunks_embedded=embedded,
             seconds=round(time.perf_counter() - started, 3),
         )
@@ -143,6 +166,8 @@ class Assistant:
         The file is checked before it is written, so a rejected upload changes nothing.
         """
         safe = safe_file_name(name)
+        if Path(safe).suffix.lower() not in SUPPORTED_SUFFIXES or is_ignored(Path(safe)):
+            raise DocumentError(safe, f"not a document file (one of {', '.join(SUPPORTED_SUFFIXES)}; not README*)")
         if len(data) > self.settings.max_file_bytes:
             raise DocumentError(safe, f"file too large ({len(data)} bytes > {self.settings.max_file_bytes})")
         corpus = self.settings.corpus_dir
@@ -150,10 +175,14 @@ class Assistant:
         with tempfile.TemporaryDirectory(dir=corpus.parent) as scratch:
             probe = Path(scratch) / safe
             probe.write_bytes(data)
-            load_file(probe)  # raises DocumentError with the reason
+            document = load_file(probe)  # raises DocumentError with the reason
+            key = text_key(document.text)
+            for other in self.snapshot().docs.values():
+                if other.doc_id != document.doc_id and text_key(other.text) == key:
+                    raise DocumentError(safe, f"same text as {Path(other.source_path).name}, already indexed")
             os.replace(probe, corpus / safe)
         report = self.ingest(progress)
-        mine = [e for e in report.errors if e.startswith(safe)]
+        mine = [e for e in report.errors if e.startswith(f"{safe}: ")]
         if mine:
             raise DocumentError(safe, mine[0].split(": ", 1)[-1])
         return report
@@ -185,12 +214,12 @@ class Assistant:
 
     def retrieve(self, question: str, history: Sequence[dict] | None = None, top_k: int | None = None) -> list[Hit]:
         """The passages a question retrieves, best first (before any answering)."""
-        query = build_query(question, history or [], self.lexicon)
+        query = build_query(question, usable_history(history), self.lexicon)
         return self.retriever.retrieve(query, top_k or self.settings.top_k)
 
     async def aask(self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None) -> Answer:
         """Answer a question (async core)."""
-        return await asyncio.to_thread(self._answer, question, list(history or []), top_k, mode)
+        return await asyncio.to_thread(self._answer, question, usable_history(history), top_k, mode)
 
     def ask(self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None) -> Answer:
         """Answer a question (sync wrapper around aask)."""
@@ -210,7 +239,7 @@ class Assistant:
         The final Answer is verified and may differ from the streamed text (sentences dropped, or an
         extractive fallback): show its text once it arrives.
         """
-        history = list(history or [])
+        history = usable_history(history)
         llm = self._llm_for(mode)
         if llm is None:
             answer = await self.aask(question, history, top_k=top_k, mode=mode)
@@ -263,6 +292,7 @@ class Assistant:
         problem = _invalid_question(question, self.settings.max_question_chars)
         if problem:
             return Answer(question=str(question)[:200], text=problem, citations=[], refused=True, refusal_kind="invalid_question")
+        question = _PICTOGRAPHS.sub("", question)  # "补贴？😀" retrieves and answers like "补贴？"
         snap = self.snapshot()
         if not snap.chunks:
             text = (

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from assistant import Assistant, Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
+
+# Hypothesis writes its caches (some while collecting) under the working directory: keep them out of the repo.
+set_hypothesis_home_dir(
+    os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or Path(tempfile.gettempdir()) / "policyqa-hypothesis"
+)
 
 
 @pytest.fixture(scope="session")
