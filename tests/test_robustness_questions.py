@@ -50,7 +50,7 @@ def test_question_that_is_not_text_gets_the_empty_message(warm: Assistant, quest
 def test_100k_character_question_gets_the_too_long_message_promptly(warm: Assistant) -> None:
     answer, seconds = timed(warm, "中试基地补贴" * 16_667)
     assert answer.refusal_kind == "invalid_question"
-    assert answer.text.startswith("问题过长（100002 字符，上限 2000）")
+    assert answer.text.startswith("问题过长（100002 字符，上限 1000）")
     assert "The question is too long" in answer.text
     assert len(answer.question) <= 200  # the echo is cut, not the whole 100k characters
     assert seconds < PROMPT_SECONDS
