@@ -232,28 +232,29 @@ def _best_per_group(
     return leaders + rest
 
 
+def citation_for(hit: Hit, snap: Snapshot, n: int, quote: str = "") -> Citation:
+    """A numbered citation of a retrieved passage, with its document's metadata."""
+    doc = snap.docs.get(hit.chunk.doc_id)
+    return Citation(
+        n=n,
+        doc_id=hit.chunk.doc_id,
+        chunk_id=hit.chunk.chunk_id,
+        title=doc.title if doc else hit.chunk.doc_id,
+        doc_number=doc.doc_number if doc else "",
+        date=doc.date if doc else "",
+        section=hit.chunk.section,
+        text=hit.chunk.text,
+        score=round(hit.score, 6),
+        quote=quote,
+    )
+
+
 def _citations(chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[Citation]:
-    """One citation per quoted chunk, numbered in order of first use."""
-    citations: list[Citation] = []
+    """One citation per quoted chunk, numbered in order of first use, carrying the sentences quoted from it."""
     quotes: dict[str, list[str]] = {}
+    first: dict[str, Hit] = {}
     for cand in chosen:
         hit = hits[cand.hit_index]
-        chunk_id = hit.chunk.chunk_id
-        if chunk_id not in quotes:
-            quotes[chunk_id] = []
-            doc = snap.docs.get(hit.chunk.doc_id)
-            citations.append(
-                Citation(
-                    n=len(citations) + 1,
-                    doc_id=hit.chunk.doc_id,
-                    chunk_id=chunk_id,
-                    title=doc.title if doc else hit.chunk.doc_id,
-                    doc_number=doc.doc_number if doc else "",
-                    date=doc.date if doc else "",
-                    section=hit.chunk.section,
-                    text=hit.chunk.text,
-                    score=round(hit.score, 6),
-                )
-            )
-        quotes[chunk_id].append(cand.text)
-    return [Citation(**{**c.__dict__, "quote": " … ".join(quotes[c.chunk_id])}) for c in citations]
+        first.setdefault(hit.chunk.chunk_id, hit)
+        quotes.setdefault(hit.chunk.chunk_id, []).append(cand.text)
+    return [citation_for(hit, snap, n, " … ".join(quotes[cid])) for n, (cid, hit) in enumerate(first.items(), start=1)]

@@ -12,6 +12,7 @@ from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
+from assistant.answer import citation_for
 from assistant.index import Snapshot
 from assistant.prompts import PromptSet
 from assistant.refusal import Verdict, refusal_text
@@ -56,23 +57,7 @@ def build_llm(settings: Settings) -> LLMAnswerer:
 
 def passage_citations(hits: Sequence[Hit], snap: Snapshot) -> list[Citation]:
     """Every retrieved passage as a numbered citation, in retrieval order (the numbering the LLM sees)."""
-    citations = []
-    for n, hit in enumerate(hits, start=1):
-        doc = snap.docs.get(hit.chunk.doc_id)
-        citations.append(
-            Citation(
-                n=n,
-                doc_id=hit.chunk.doc_id,
-                chunk_id=hit.chunk.chunk_id,
-                title=doc.title if doc else hit.chunk.doc_id,
-                doc_number=doc.doc_number if doc else "",
-                date=doc.date if doc else "",
-                section=hit.chunk.section,
-                text=hit.chunk.text,
-                score=round(hit.score, 6),
-            )
-        )
-    return citations
+    return [citation_for(hit, snap, n) for n, hit in enumerate(hits, start=1)]
 
 
 def _data(text: str) -> str:
