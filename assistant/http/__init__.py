@@ -1,0 +1,95 @@
+"""HTTP API: /api/* for programs, OpenAI-compatible /v1/* for chat clients. Routing only; "/" is left free.
+
+Errors are JSON `{"error": {"message", "type", "code"}}`: 400 malformed JSON or an invalid question
+(empty, too long, no words — the pipeline's own message), 404 unknown document or route, 409 another
+ingest holds the index lock, 413 a body over `api_max_body_bytes`, 422 a well-formed body of the wrong
+shape, 500 anything unexpected (logged server-side; no traceback in the response).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from assistant.http.openai_compat import openai_routes
+from assistant.http.routes import api_routes
+from assistant.http.schemas import error_response
+from assistant.index import IndexBusyError
+
+log = logging.getLogger("assistant.http")
+API_PREFIXES = ("/api/", "/v1/")
+_KINDS = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+
+
+class DeclaredSizeLimit:
+    """Answers 413 (JSON) before reading a body whose Content-Length is over the limit, on API paths only.
+
+    Bodies without a Content-Length (chunked) are cut off by the routers' own `max_body_size` as they
+    stream in. Other paths (a mounted Gradio app and its uploads) keep their own limits.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES):
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                message = f"request body of {int(declared)} bytes is over the limit of {self.max_body_bytes}"
+                response = error_response(413, message, "request_too_large")
+                response.headers["Connection"] = "close"  # the unread body must not be parsed as a next request
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(assistant: Any, max_body_bytes: int | None = None) -> FastAPI:
+    """The FastAPI app over an Assistant (mount Gradio on it at "/" with gr.mount_gradio_app if wanted)."""
+    settings = getattr(assistant, "settings", None)
+    limit = max_body_bytes if max_body_bytes is not None else getattr(settings, "api_max_body_bytes", 1 << 20)
+    app = FastAPI(
+        title="Policy QA assistant",
+        version="1.0",
+        summary="Cited, verbatim answers over Chinese S&T policy documents",
+    )
+    app.include_router(api_routes(assistant, limit))
+    app.include_router(openai_routes(assistant, limit))
+    app.add_middleware(DeclaredSizeLimit, max_body_bytes=limit)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        kind = getattr(exc, "kind", _KINDS.get(exc.status_code, "http_error"))
+        return error_response(exc.status_code, str(exc.detail), kind)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
+        if any(d["type"] == "json_invalid" for d in details):
+            return error_response(400, "the request body is not valid JSON", "invalid_json", details)
+        return error_response(
+            422, "the request does not match the schema; see details", "invalid_request_error", details
+        )
+
+    @app.exception_handler(IndexBusyError)
+    async def index_busy(request: Request, exc: IndexBusyError) -> JSONResponse:
+        return error_response(409, str(exc), "index_busy")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(500, "internal server error", "server_error")
+
+    return app
+
+
+__all__ = ["create_app"]

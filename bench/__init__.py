@@ -1,0 +1,1 @@
+"""Benchmark of ingest, query latency, HTTP serving and scale (`python -m bench.run`); a script, not a test."""
