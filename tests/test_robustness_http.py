@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from robustness_support import serve
+from servers import serve_asgi
 
 from assistant import Assistant
 from assistant.http import create_app
@@ -103,7 +103,7 @@ def load_plan(total: int = 200, malformed_share: float = 0.2) -> list[Call]:
 
 @pytest.fixture(scope="module")
 def base_url(assistant: Assistant) -> Iterator[str]:
-    with serve(create_app(assistant, max_body_bytes=LIMIT)) as url:
+    with serve_asgi(create_app(assistant, max_body_bytes=LIMIT)) as url:
         yield url
 
 
