@@ -10,7 +10,7 @@ from assistant.chunk import split_sentences
 from assistant.extract import YEAR, Candidate, score_candidates
 from assistant.index import Snapshot
 from assistant.refusal import Evidence, judge_evidence, refusal_text
-from assistant.retrieve import Query
+from assistant.retrieve import Query, named_documents
 from assistant.types import Answer, Citation, Hit
 
 _LIST_QUESTION = re.compile(
@@ -177,7 +177,13 @@ def compose_answer(
             refusal_kind=verdict.kind,
         )
     list_question = bool(_LIST_QUESTION.search(question))
-    compare = bool(_COMPARE.search(question)) or len(query.places) > 1 or len(set(YEAR.findall(query.text))) > 1
+    named = named_documents(query.text, snap)
+    compare = (
+        bool(_COMPARE.search(question))
+        or len(query.places) > 1
+        or len(set(YEAR.findall(query.text))) > 1
+        or len(named) > 1
+    )
     if compare and len(query.places) > 1:
         # "泉州和厦门…": each named city's best sentence first.
         candidates = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)

@@ -18,6 +18,12 @@ _FOLLOWUP_START = re.compile(r"^(那|那么|那在|还有|另外|and\b|what abou
 _FOLLOWUP_END = re.compile(r"(呢|呢？|呢\?)$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 EXPANSION_WEIGHT = 0.5  # glossary terms are hints, not the user's words
+# Words by which a question names a kind of document (Document.kind).
+DOCUMENT_KINDS = {
+    "reply": re.compile(r"答复|复函|回复|\breply\b|\bresponse\b", re.I),
+    "plan": re.compile(r"规划|\bplan\b", re.I),
+    "news": re.compile(r"新闻|报道|\bnews\b|\barticle\b", re.I),
+}
 CITY_POOL = 3  # a city's chunk competes for a slot when it ranks within top_k * CITY_POOL
 
 
@@ -103,9 +109,21 @@ def _number_key(text: str) -> str:
 
 
 def named_documents(text: str, snap: Snapshot) -> set[str]:
-    """Documents whose 文号 the question quotes (bracket style and spacing ignored)."""
+    """Documents the question names: by 文号 (bracket style and spacing ignored), or by year and kind
+    ("2025年的答复", "the 2023 reply", "2023年和2025年这两份答复")."""
     key = _number_key(text)
-    return {d.doc_id for d in snap.docs.values() if d.doc_number and _number_key(d.doc_number) in key}
+    by_number = {d.doc_id for d in snap.docs.values() if d.doc_number and _number_key(d.doc_number) in key}
+    if by_number:
+        return by_number
+    named: set[str] = set()
+    for kind, words in DOCUMENT_KINDS.items():
+        for match in words.finditer(text):
+            # Years earlier in the same clause pick that year's document(s): "2025年的答复", "the 2025 reply",
+            # "2023年和2025年这两份答复"; a kind word with no year names every document of that kind.
+            clause = re.split(r"[，。？！；,.?!;]", text[: match.start()])[-1]
+            years = set(_YEAR.findall(clause))
+            named |= {d.doc_id for d in snap.docs.values() if d.kind == kind and (not years or d.date[:4] in years)}
+    return named
 
 
 def place_documents(places: Sequence[str], snap: Snapshot) -> set[str]:
@@ -115,27 +133,27 @@ def place_documents(places: Sequence[str], snap: Snapshot) -> set[str]:
     return {d.doc_id for d in snap.docs.values() if d.city and d.city in places}
 
 
-def give_each_city_a_slot(best: list[str], pool: Sequence[str], snap: Snapshot) -> list[str]:
-    """For a question naming no place, or several: each city with a strong candidate gets one slot in the top-k.
+def give_each_group_a_slot(best: list[str], pool: Sequence[str], group_of: Callable[[str], str]) -> list[str]:
+    """Each group (city, or named document) with a candidate in the pool gets one slot in the top-k.
 
-    The slot is taken from the lowest-ranked chunk of the city holding the most slots.
+    The slot is taken from the lowest-ranked chunk of the group holding the most slots.
     """
-
-    def city(chunk_id: str) -> str:
-        doc = snap.docs.get(snap.chunks[chunk_id].doc_id)
-        return doc.city if doc else ""
-
     chosen = list(best)
     for chunk_id in pool:
-        present = [city(c) for c in chosen]
-        if chunk_id in chosen or city(chunk_id) in present or len(set(present)) >= len(chosen):
+        present = [group_of(c) for c in chosen]
+        if chunk_id in chosen or group_of(chunk_id) in present or len(set(present)) >= len(chosen):
             continue
         crowded = max(set(present), key=present.count)
         if present.count(crowded) < 2:
             break
-        victim = max((i for i, c in enumerate(chosen) if city(c) == crowded))
+        victim = max(i for i, c in enumerate(chosen) if group_of(c) == crowded)
         chosen[victim] = chunk_id
     return sorted(chosen, key=lambda c: pool.index(c) if c in pool else len(pool))
+
+
+def _doc_city(snap: Snapshot, doc_id: str) -> str:
+    doc = snap.docs.get(doc_id)
+    return doc.city if doc else ""
 
 
 class Retriever:
@@ -161,7 +179,7 @@ class Retriever:
         self.rrf_k = rrf_k
         self.weights = weights  # (dense, bm25) in the rank fusion
 
-    def dense(self, query: Query, snap: Snapshot) -> list[tuple[str, float]]:
+    def dense(self, query: Query, snap: Snapshot, within: set[str] | None = None) -> list[tuple[str, float]]:
         if query.english and query.expansions:
             # The multilingual model matches English to Chinese loosely; averaging with the embedding of
             # the question's Chinese glossary terms pulls the query toward the Chinese wording (measured).
@@ -170,10 +188,14 @@ class Retriever:
             vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
         else:
             vector = self.embedder.embed_queries([query.text])[0]
-        found = self.index.dense_search(vector, self.candidate_k)
-        return [(cid, score) for cid, score in found if cid in snap.chunks]
+        # Inside named documents, look deeper so their passages are not crowded out by the rest.
+        found = self.index.dense_search(vector, self.candidate_k * (4 if within else 1))
+        keep = [(cid, score) for cid, score in found if cid in snap.chunks]
+        if within:
+            keep = [(cid, score) for cid, score in keep if snap.chunks[cid].doc_id in within]
+        return keep[: self.candidate_k]
 
-    def keyword(self, query: Query, snap: Snapshot) -> list[tuple[str, float]]:
+    def keyword(self, query: Query, snap: Snapshot, within: set[str] | None = None) -> list[tuple[str, float]]:
         if snap.bm25 is None or not query.keywords:
             return []
         extra = set(query.expansion_keywords)
@@ -181,6 +203,9 @@ class Retriever:
         scores = np.asarray(snap.bm25.get_scores(own)) if own else np.zeros(len(snap.chunk_ids))
         if extra:
             scores = scores + EXPANSION_WEIGHT * np.asarray(snap.bm25.get_scores(sorted(extra)))
+        if within:
+            mask = np.fromiter((snap.chunks[c].doc_id in within for c in snap.chunk_ids), bool, len(snap.chunk_ids))
+            scores = np.where(mask, scores, 0.0)
         order = np.argsort(-scores)[: self.candidate_k]
         return [(snap.chunk_ids[i], float(scores[i])) for i in order if scores[i] > 0]
 
@@ -189,15 +214,16 @@ class Retriever:
         snap = self.snapshot()
         if not snap.chunks:
             return []
-        dense = self.dense(query, snap) if self.mode in ("hybrid", "dense") else []
-        keyword = self.keyword(query, snap) if self.mode in ("hybrid", "bm25") else []
-        named = named_documents(query.text, snap) or place_documents(query.places, snap)
-        if named:
-            # The question names documents (by 文号, or by the cities they cover): search inside them,
-            # plus passages elsewhere that name the place.
+        named = named_documents(query.text, snap)
+        dense = self.dense(query, snap, named) if self.mode in ("hybrid", "dense") else []
+        keyword = self.keyword(query, snap, named) if self.mode in ("hybrid", "bm25") else []
+        by_place = set() if named else place_documents(query.places, snap)
+        if named or by_place:
+            # The question names documents (by 文号, or year and kind): search inside them only. Or it names
+            # the cities some documents cover: search those, plus passages elsewhere that name the place.
             def inside(chunk_id: str) -> bool:
                 chunk = snap.chunks[chunk_id]
-                return chunk.doc_id in named or any(p in chunk.text for p in query.places)
+                return chunk.doc_id in (named or by_place) or (not named and any(p in chunk.text for p in query.places))
 
             dense = [(c, s) for c, s in dense if inside(c)]
             keyword = [(c, s) for c, s in keyword if inside(c)]
@@ -206,8 +232,13 @@ class Retriever:
         keyword_at = {c: (rank, s) for rank, (c, s) in enumerate(keyword, start=1)}
         ranked = sorted(fused, key=lambda c: -fused[c])
         best = ranked[:top_k]
-        if len(query.places) != 1 and self.mode == "hybrid":
-            best = give_each_city_a_slot(best, ranked[: top_k * CITY_POOL], snap)
+        pool = ranked[: top_k * CITY_POOL]
+        if len(named) > 1:
+            # "规划和2025年答复": every document the question names gets a slot.
+            best = give_each_group_a_slot(best, pool, lambda c: snap.chunks[c].doc_id)
+        elif not named and len(query.places) != 1 and self.mode == "hybrid":
+            # A question about no place, or several: each city speaks.
+            best = give_each_group_a_slot(best, pool, lambda c: _doc_city(snap, snap.chunks[c].doc_id))
         return [
             Hit(
                 chunk=snap.chunks[c],

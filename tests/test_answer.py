@@ -151,3 +151,16 @@ def test_off_topic_question_is_refused(assistant):
 def test_addressee_line_is_an_answer_not_an_empty_table_cell(assistant):
     answer = assistant.ask("第1071号建议（推动科技创新和产业创新深度融合）是哪位代表提出的？")
     assert not answer.refused and "庄天怀" in answer.text
+
+
+def test_question_naming_two_documents_by_year_and_kind_cites_both(assistant):
+    answer = assistant.ask("泉州技术合同成交额2025年的目标，规划和2025年答复说法一样吗？")
+    cited = {c.doc_id for c in answer.citations}
+    assert {"quanzhou-14th-five-year-sti-plan", "quanzhou-2025-81-reply-sti-industry-fusion"} <= cited
+    assert "17.7" in answer.text and "22亿元" in answer.text
+
+
+def test_english_question_naming_the_2025_reply_searches_that_reply(assistant):
+    answer = assistant.ask("How many national high-tech enterprises did Quanzhou have according to the 2025 reply?")
+    # (The figure itself, "国家级高新技术企3122家", carries a typo in the source, so only the search scope is checked.)
+    assert {c.doc_id for c in answer.citations} == {"quanzhou-2025-81-reply-sti-industry-fusion"}

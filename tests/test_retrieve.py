@@ -54,3 +54,16 @@ def test_standalone_question_ignores_history(lexicon):
 def test_build_query_adds_glossary_terms_to_keywords(lexicon):
     query = build_query("What subsidy does a pilot-scale base get?", [], lexicon)
     assert query.english and "中试" in query.keywords and "补贴" in query.keywords
+
+
+def test_give_each_group_a_slot_replaces_the_crowded_groups_last_chunk():
+    from assistant.retrieve import give_each_group_a_slot
+
+    group = {"a1": "A", "a2": "A", "a3": "A", "b1": "B"}.get
+    assert give_each_group_a_slot(["a1", "a2", "a3"], ["a1", "a2", "a3", "b1"], group) == ["a1", "a2", "b1"]
+
+
+def test_give_each_group_a_slot_keeps_a_single_group_ranking():
+    from assistant.retrieve import give_each_group_a_slot
+
+    assert give_each_group_a_slot(["a1", "a2"], ["a1", "a2", "a3"], lambda c: "A") == ["a1", "a2"]
