@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from assistant.chunk import split_sentences
-from assistant.extract import YEAR, Candidate, score_candidates
+from assistant.extract import Candidate, score_candidates
 from assistant.index import Snapshot
+from assistant.lexicon import YEAR
 from assistant.refusal import Evidence, judge_evidence, refusal_text
 from assistant.retrieve import Query, named_documents
 from assistant.types import Answer, Citation, Hit

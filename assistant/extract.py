@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from assistant.chunk import split_sentences
 from assistant.index import Snapshot
+from assistant.lexicon import YEAR
 from assistant.retrieve import Query
 from assistant.types import Hit
 
@@ -16,7 +17,6 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|�
 _FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
 _CLAUSE = re.compile(r"(?<=[，,：:])")
 _PUNCT = re.compile(r"[\s\W_]+")
-YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _MAX_SENTENCE_CHARS = 110
 
 

@@ -78,9 +78,7 @@ def open_vector_store(settings: Any) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
-        client = chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-        )
+        client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
     else:
         client = chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
     # No embedding function: Chroma must never embed (its default model would be downloaded).
@@ -201,7 +199,12 @@ class Index:
     """Chunk store + vector store + BM25, kept consistent by content hash."""
 
     def __init__(
-        self, index_dir: Path, vector_store: Any, embedder: CachedEmbedder, lexicon: Lexicon, chunk_max_tokens: int = 320
+        self,
+        index_dir: Path,
+        vector_store: Any,
+        embedder: CachedEmbedder,
+        lexicon: Lexicon,
+        chunk_max_tokens: int = 320,
     ) -> None:
         self.index_dir = index_dir
         # A document is current only if its file and the way it was indexed are both unchanged.
@@ -296,7 +299,13 @@ class Index:
         if chunks:
             bm25 = bm25s.BM25()
             bm25.index([t or ["\u2205"] for t in tokens], show_progress=False)
-        return Snapshot(docs=docs, chunks={c.chunk_id: c for c in chunks}, chunk_ids=[c.chunk_id for c in chunks], bm25=bm25, df=dict(df))
+        return Snapshot(
+            docs=docs,
+            chunks={c.chunk_id: c for c in chunks},
+            chunk_ids=[c.chunk_id for c in chunks],
+            bm25=bm25,
+            df=dict(df),
+        )
 
     def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks."""
@@ -310,4 +319,6 @@ class Index:
             log.warning("dense search failed, answering from keyword search alone: %s", exc)
             return []
         # ChromaVectorStore reports exp(-distance); with cosine distance that inverts to 1 + ln(s).
-        return [(i, 1.0 + math.log(max(s, 1e-12))) for i, s in zip(result.ids or [], result.similarities or [], strict=True)]
+        return [
+            (i, 1.0 + math.log(max(s, 1e-12))) for i, s in zip(result.ids or [], result.similarities or [], strict=True)
+        ]

@@ -15,6 +15,7 @@ _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9&\-]*")
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")  # a year such as 2025 (not part of a longer number)
 _jieba_lock = threading.Lock()
 
 

@@ -80,7 +80,9 @@ def usable_history(history: Any) -> list[dict]:
 class Assistant:
     """The policy QA assistant: ingest a corpus, answer questions with cited verbatim passages."""
 
-    def __init__(self, settings: Settings, index: Index, embedder: CachedEmbedder, lexicon: Lexicon, llm: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, index: Index, embedder: CachedEmbedder, lexicon: Lexicon, llm: Any = None
+    ) -> None:
         self.settings = settings
         self.index = index
         self.embedder = embedder
@@ -133,9 +135,7 @@ class Assistant:
             todo, removed, unchanged = self.index.plan(documents)
             known = set(self.index.store.hashes())
             chunked = [(doc, split_document(doc, self.settings.chunk_max_tokens)) for doc in todo]
-            total = self.embedder.count_missing(
-                [t for doc, chunks in chunked for t in self._texts(doc, chunks)]
-            )
+            total = self.embedder.count_missing([t for doc, chunks in chunked for t in self._texts(doc, chunks)])
             report_progress = _progress_reporter(progress, total)
             embedded = 0
             for doc, chunks in chunked:
@@ -217,11 +217,15 @@ class Assistant:
         query = build_query(question, usable_history(history), self.lexicon)
         return self.retriever.retrieve(query, top_k or self.settings.top_k)
 
-    async def aask(self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+    async def aask(
+        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+    ) -> Answer:
         """Answer a question (async core)."""
         return await asyncio.to_thread(self._answer, question, usable_history(history), top_k, mode)
 
-    def ask(self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+    ) -> Answer:
         """Answer a question (sync wrapper around aask)."""
         coroutine = self.aask(question, history, top_k=top_k, mode=mode)
         try:
@@ -291,7 +295,9 @@ class Assistant:
         english = isinstance(question, str) and is_english(question)
         problem = _invalid_question(question, self.settings.max_question_chars)
         if problem:
-            return Answer(question=str(question)[:200], text=problem, citations=[], refused=True, refusal_kind="invalid_question")
+            return Answer(
+                question=str(question)[:200], text=problem, citations=[], refused=True, refusal_kind="invalid_question"
+            )
         question = _PICTOGRAPHS.sub("", question)  # "补贴？😀" retrieves and answers like "补贴？"
         snap = self.snapshot()
         if not snap.chunks:
@@ -320,7 +326,11 @@ class Assistant:
         """The answer checked by verify (whichever answerer wrote it), with its timings."""
         answer = check_answer(answer)
         done = time.perf_counter()
-        timings = {"retrieve_ms": round((retrieved - started) * 1000, 2), "answer_ms": round((done - retrieved) * 1000, 2), "total_ms": round((done - started) * 1000, 2)}
+        timings = {
+            "retrieve_ms": round((retrieved - started) * 1000, 2),
+            "answer_ms": round((done - retrieved) * 1000, 2),
+            "total_ms": round((done - started) * 1000, 2),
+        }
         return replace(answer, timings=timings)
 
 

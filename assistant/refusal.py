@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.index import Snapshot
+from assistant.lexicon import YEAR
 from assistant.types import Hit
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 # What kind of figure a question asks for, and what such a figure looks like in a passage.
 EXPECTED_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (
@@ -91,7 +91,7 @@ def _missing_constraints(ev: Evidence) -> list[str]:
     joined = _PASSING_MENTION.sub("", " ".join(texts))
     cities = {d.city for d in ev.snap.docs.values() if d.city}
     missing = [p for p in ev.query.places if p not in cities and not _place_in(p, joined, ev.lexicon, cities)]
-    missing += [y for y in dict.fromkeys(_YEAR.findall(ev.query.text)) if y not in joined]
+    missing += [y for y in dict.fromkeys(YEAR.findall(ev.query.text)) if y not in joined]
     # A planning period ("十五五") counts as covered when any retrieved document mentions it.
     hit_docs = " ".join(ev.snap.docs[h.chunk.doc_id].text for h in ev.hits if h.chunk.doc_id in ev.snap.docs)
     missing += [p for p in dict.fromkeys(_PERIOD.findall(ev.query.text)) if p not in hit_docs]

@@ -10,10 +10,9 @@ import numpy as np
 
 from assistant.embed import CachedEmbedder
 from assistant.index import Index, Snapshot
-from assistant.lexicon import Lexicon, normalize_query
+from assistant.lexicon import YEAR, Lexicon, normalize_query
 from assistant.types import Hit
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _FOLLOWUP_START = re.compile(r"^(那|那么|那在|还有|另外|and\b|what about\b|how about\b|and for\b|also\b)", re.I)
 _FOLLOWUP_END = re.compile(r"(呢|呢？|呢\?)$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -69,8 +68,8 @@ def resolve_followup(question: str, history: Sequence[dict], lexicon: Lexicon) -
     if new_places:
         for place in lexicon.places_in(previous):
             previous = previous.replace(place, "")
-    if _YEAR.search(question):
-        previous = _YEAR.sub("", previous).replace("年年", "年")
+    if YEAR.search(question):
+        previous = YEAR.sub("", previous).replace("年年", "年")
     return f"{previous} {question}"
 
 
@@ -121,7 +120,7 @@ def named_documents(text: str, snap: Snapshot) -> set[str]:
             # Years earlier in the same clause pick that year's document(s): "2025年的答复", "the 2025 reply",
             # "2023年和2025年这两份答复"; a kind word with no year names every document of that kind.
             clause = re.split(r"[，。？！；,.?!;]", text[: match.start()])[-1]
-            years = set(_YEAR.findall(clause))
+            years = set(YEAR.findall(clause))
             named |= {d.doc_id for d in snap.docs.values() if d.kind == kind and (not years or d.date[:4] in years)}
     return named
 
