@@ -18,7 +18,7 @@ from typing import Any
 from assistant.answer import compose_answer
 from assistant.chunk import split_document
 from assistant.embed import CachedEmbedder, embedder_from_settings
-from assistant.index import Index, IngestReport, Snapshot
+from assistant.index import Index, IngestReport, Snapshot, indexed_text
 from assistant.lexicon import Lexicon, load_lexicon
 from assistant.load import DocumentError, is_ignored, load_corpus, load_file, text_key
 from assistant.readers import SUPPORTED_SUFFIXES
@@ -135,7 +135,7 @@ class Assistant:
             todo, removed, unchanged = self.index.plan(documents)
             known = set(self.index.store.hashes())
             chunked = [(doc, split_document(doc, self.settings.chunk_max_tokens)) for doc in todo]
-            total = self.embedder.count_missing([t for doc, chunks in chunked for t in self._texts(doc, chunks)])
+            total = self.embedder.count_missing([indexed_text(doc, c) for doc, chunks in chunked for c in chunks])
             report_progress = _progress_reporter(progress, total)
             embedded = 0
             for doc, chunks in chunked:
@@ -153,12 +153,6 @@ class Assistant:
             chunks_embedded=embedded,
             seconds=round(time.perf_counter() - started, 3),
         )
-
-    @staticmethod
-    def _texts(doc: Document, chunks: Sequence[Any]) -> list[str]:
-        from assistant.index import indexed_text
-
-        return [indexed_text(doc, c) for c in chunks]
 
     def add_file(self, name: str, data: bytes, progress: bool | ProgressCallback = False) -> IngestReport:
         """Save an uploaded file into the corpus and ingest it; a bad file raises DocumentError naming it.
