@@ -21,7 +21,9 @@ _COMPARE = re.compile(r"分别|对比|比较|相比|区别|不同|两地|各自|
 _LIST_INTRO = re.compile(r"[：:]$|如下|以下")
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
 LIST_MAX_CHARS = 420
+INTRO_MIN = 0.85
 _AMOUNT = re.compile(r"(?:最高|不超过|不低于|每年|累计)?\d[\d.,]*\s*(?:万元|亿元|元|%)")
+_SECOND_PERSON = re.compile(r"[您你]")
 _RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")
 _SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经费")
 _AMOUNT_QUESTION = re.compile(
@@ -197,7 +199,10 @@ def compose_answer(
         candidates = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), floor)
         compare = len({_city(snap, hits[c.hit_index].chunk.doc_id) for c in candidates[:2]}) > 1
     chosen = select_sentences(candidates, max_sentences, max_chars, list_question, compare)
-    intro = next((c for c in chosen if _LIST_INTRO.search(c.text)), None) if list_question else None
+    # The intro of an enumeration ("…的目标：") answers a list question when it is about as good as the best
+    # sentence; a weaker one ("现将有关情况答复如下：") introduces a whole reply, not the list asked for.
+    intro = next((c for c in chosen if _LIST_INTRO.search(c.text) and c.score >= INTRO_MIN * chosen[0].score), None)
+    intro = intro if list_question else None
     if intro is not None:
         hits = list(hits)
         items = list_items(intro, hits, snap, LIST_MAX_CHARS)
@@ -211,11 +216,21 @@ def compose_answer(
     citations = _citations(chosen, hits, snap)
     numbers = {c.chunk_id: c.n for c in citations}
     labels = {c.doc_id: source_label(snap, c.doc_id, query.english, place_names) for c in citations}
+    for doc_id in _addressed_docs(chosen, hits, snap):
+        # "您们提出的…" names no one; say whom the reply answers.
+        addressee = snap.docs[doc_id].addressee
+        labels[doc_id] += f" (to {addressee})" if query.english else f"（致{addressee}）"
     if _wants_table(question, chosen, hits, snap):
         text = render_table(chosen, hits, numbers, snap, query.english, place_names)
     else:
         text = render_lines(chosen, hits, numbers, labels, query.english)
     return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _addressed_docs(chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> set[str]:
+    """Replies quoted where they speak to their reader (您/你), and whose addressee is known."""
+    docs = {hits[c.hit_index].chunk.doc_id for c in chosen if _SECOND_PERSON.search(c.text)}
+    return {d for d in docs if d in snap.docs and snap.docs[d].addressee}
 
 
 def _city(snap: Snapshot, doc_id: str) -> str:

@@ -48,17 +48,24 @@ _INDENT = " \u00a0\u3000"
 _NOT_CONTINUATION = re.compile(r"^([#|>*]|- |表\s*\d|图\s*\d|附件)")
 _MIN_DEDUPE_CHARS = 20
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+# A label letter-spaced to fill a form's column ("联 系 人:", "- 索 引 号："): the spaces are layout, not text.
+_SPACED_LABEL = re.compile(r"^(\s*(?:[-*]\s+)?)((?:[\u4e00-\u9fff][ \u3000\u00a0]+){1,5}[\u4e00-\u9fff])(?=\s*[:：])")
 
 
 def clean_text(text: str) -> str:
     """Normalize and clean decoded text; quoted passages stay verbatim (punctuation untouched)."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = [line.rstrip(_INDENT) for line in text.split("\n")]
+    lines = [join_spaced_label(line.rstrip(_INDENT)) for line in text.split("\n")]
     lines = drop_boilerplate(lines)
     paragraphs = join_page_breaks(split_paragraphs(lines))
     paragraphs = drop_repeated_lines(paragraphs)
     body = [[line if line.startswith("\t") else line.lstrip(_INDENT) for line in p] for p in paragraphs]
     return "\n\n".join("\n".join(p) for p in body)
+
+
+def join_spaced_label(line: str) -> str:
+    """"联 系 人:陈坚议" → "联系人:陈坚议", so the label reads (and is searched) as the word it is."""
+    return _SPACED_LABEL.sub(lambda m: m.group(1) + re.sub(r"[ \u3000\u00a0]+", "", m.group(2)), line, count=1)
 
 
 def drop_boilerplate(lines: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ _FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|
 _CLAUSE = re.compile(r"(?<=[，,：:])")
 _PUNCT = re.compile(r"[\s\W_]+")
 _MAX_SENTENCE_CHARS = 110
+OWN_WORDS_WEIGHT = 0.1
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
         context = hit.chunk.section
         doc = snap.docs.get(hit.chunk.doc_id)
         # Words naming the document itself hold for each of its sentences, not just the one repeating them.
-        about = f"{doc.title} {doc.city} {doc.doc_number}".lower() if doc else ""
+        about = f"{doc.title} {doc.city} {doc.doc_number} {doc.addressee}".lower() if doc else ""
         for order, piece in enumerate(pieces):
             sentence = piece.strip()
             if len(sentence) < 4 or (not table and _novelty(sentence, weights) < 2):
@@ -144,8 +145,10 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
             matched = _covered(concepts, f"{lowered} {about}")
             in_context = _covered(concepts, f"{lowered} {about} {context.lower()}") - matched
             coverage = (matched + 0.5 * in_context) / total
+            own = _covered(concepts, lowered) / total  # among equals, the sentence that says it itself
             score = (
                 coverage
+                + OWN_WORDS_WEIGHT * own
                 + 0.15 / (1 + i)
                 + max(hit.dense_score - 0.8, 0)
                 + _place_fit(query, doc.city if doc else "", sentence)

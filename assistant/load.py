@@ -173,6 +173,7 @@ def load_file(path: Path, manifest_entry: dict[str, Any] | None = None) -> Docum
         date=fields["date"],
         city=fields["city"],
         kind=fields["kind"],
+        addressee=fields["addressee"],
     )
 
 

@@ -1,11 +1,11 @@
-"""Metadata read from a cleaned document's text: title, 发文机关, 文号, date, city, kind."""
+"""Metadata read from a cleaned document's text: title, 发文机关, 文号, date, city, kind, addressee."""
 
 from __future__ import annotations
 
 import itertools
 import re
 
-FIELDS = ("title", "issuer", "doc_number", "date", "city", "kind")
+FIELDS = ("title", "issuer", "doc_number", "date", "city", "kind", "addressee")
 
 # Cities recognised in an issuer or a title; extend as the corpus grows.
 # fmt: off
@@ -33,6 +33,10 @@ _SOURCE_MARK = re.compile(r"^(?:供稿|来源|发布时间)\s*[:：]", re.MULTIL
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+\**\s*(.+?)\s*\**$")
 _LEADING_BOOK_TITLE = re.compile(r"^《([^》]{4,60})》")
 _MAX_TITLE_CHARS = 60
+# A reply's salutation ("民建泉州市委会：", "庄天怀代表:"): a short line ending in a colon, then a line that
+# speaks to its reader or acknowledges the proposal.
+_SALUTATION = re.compile(r"^([\u4e00-\u9fff、，,（）() ]{2,40})[：:]$")
+_ADDRESSED = re.compile(r"您|你|收悉|感谢")
 _REPLY_MARK = re.compile(r"答复如下|的答复$", re.MULTILINE)
 
 
@@ -49,6 +53,7 @@ def extract_metadata(text: str) -> dict[str, str]:
         "date": find_date(text, doc_number),
         "city": find_city(issuer, title),
         "kind": guess_kind(title, text),
+        "addressee": find_addressee(head),
     }
 
 
@@ -104,6 +109,15 @@ def find_title(head: list[str], issuer: str) -> str:
         found = _LEADING_BOOK_TITLE.match(line)
         if found:
             return found.group(1)
+    return ""
+
+
+def find_addressee(head: list[str]) -> str:
+    """Whom a reply answers (the proposer of the 提案/建议): its salutation line, without the colon."""
+    for line, after in itertools.pairwise(head):
+        found = _SALUTATION.match(line.lstrip("# "))
+        if found and _ADDRESSED.search(after[:60]):
+            return found.group(1).strip()
     return ""
 
 

@@ -19,6 +19,7 @@ class Document:
     date: str = ""  # ISO yyyy-mm-dd, or yyyy / yyyy-mm when that is all the text states
     city: str = ""
     kind: str = ""  # reply | plan | news | measures | other
+    addressee: str = ""  # whom a reply answers: the proposer of the 提案/建议 ("民建泉州市委会")
 
 
 @dataclass(frozen=True)

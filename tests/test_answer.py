@@ -164,3 +164,20 @@ def test_english_question_naming_the_2025_reply_searches_that_reply(assistant):
     answer = assistant.ask("How many national high-tech enterprises did Quanzhou have according to the 2025 reply?")
     # (The figure itself, "国家级高新技术企3122家", carries a typo in the source, so only the search scope is checked.)
     assert {c.doc_id for c in answer.citations} == {"quanzhou-2025-81-reply-sti-industry-fusion"}
+
+
+def test_contact_person_behind_a_letter_spaced_label_is_answered(assistant):
+    answer = assistant.ask("关于科技创新和产业创新深度融合的答复（第1071号建议），联系人和联系电话是什么？")
+    assert "陈坚议" in answer.text and "0595-22579329" in answer.text
+
+
+def test_quote_addressing_the_reader_names_whom_the_reply_answers(assistant):
+    # "您们提出的…" alone does not say who proposed it; the answer names the reply's addressee.
+    answer = assistant.ask("关于打造中试基地的第20231030号提案是谁提的？")
+    assert "您们提出的" in answer.text and "民建泉州市委会" in answer.text
+    assert answer.citations[0].doc_id == "quanzhou-2023-63-reply-pilot-bases"
+
+
+def test_a_reply_s_closing_formula_is_not_taken_for_the_list_asked(assistant):
+    answer = assistant.ask("第20231030号提案由泉州市科技局会同哪些部门办理？")
+    assert "市人社局" in answer.text and "市金融监管局" in answer.text

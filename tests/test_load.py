@@ -55,7 +55,7 @@ def test_load_keeps_reply_contact_lines() -> None:
     text_2025 = load_file(CORPUS / REPLY_2025).text
     for line in ("领导署名：王小阳", "联系人：吴志云", "联系电话：0595-28282813"):
         assert line in text_2023
-    for line in ("联 系 人:陈坚议", "联系电话:0595-22579329"):
+    for line in ("联系人:陈坚议", "联系电话:0595-22579329"):
         assert line in text_2025
 
 
@@ -177,6 +177,19 @@ def test_load_extracts_title_issuer_city_kind_without_manifest() -> None:
     )
     assert (plan.title, plan.city, plan.kind) == ("泉州市“十四五”科技创新发展专项规划", "泉州", "plan")
     assert (news.title, news.city, news.kind) == ("厦门:六个维度构建科技成果转化“全链条生态”", "厦门", "news")
+
+
+def test_load_reads_the_addressee_of_each_reply_and_none_elsewhere() -> None:
+    assert load_file(CORPUS / REPLY_2023).addressee == "民建泉州市委会"
+    assert load_file(CORPUS / REPLY_2025).addressee == "庄天怀代表"
+    assert load_file(CORPUS / REPLY_2026).addressee == "侯朝辉、洪炳煌、柯吉熊代表"
+    assert load_file(CORPUS / PLAN).addressee == load_file(CORPUS / NEWS).addressee == ""
+
+
+def test_load_joins_letter_spaced_form_labels_only() -> None:
+    text = clean_text("- 索 引 号:QZ00105\n联 系 人:陈坚议\n联系电话：0595\n中国 人民：团结\n甲 乙 丙 丁 戊 己 庚：x")
+    assert text.split("\n") == ["- 索引号:QZ00105", "联系人:陈坚议", "联系电话：0595", "中国 人民：团结", "甲 乙 丙 丁 戊 己 庚：x"]
+    assert "联系人:陈坚议" in load_file(CORPUS / REPLY_2025).text
 
 
 def test_manifest_overrides_extracted_title(tmp_path: Path) -> None:
