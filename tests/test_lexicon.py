@@ -46,3 +46,18 @@ def test_places_in_finds_english_and_chinese_names(lexicon):
 def test_load_lexicon_without_glossary_still_tokenizes_chinese():
     plain = load_lexicon(None)
     assert plain.tokenize("科技成果转化") != []
+
+
+def test_concepts_keep_a_glossary_word_jieba_cuts_apart(lexicon):
+    concepts = dict(lexicon.concepts("团队起码能分多少？"))
+    assert "不低于" in concepts["起码"]
+
+
+def test_planning_periods_are_single_tokens(lexicon):
+    assert "十三五" in lexicon.tokenize("从“十三五”末到现在")
+
+
+def test_paraphrased_question_reaches_the_documents_wording(assistant):
+    # "研发投入强度" is what the plan calls "R&D经费投入占GDP比重".
+    answer = assistant.ask("泉州的研发投入强度“十四五”末要到多少？")
+    assert not answer.refused and "2.4" in answer.text
