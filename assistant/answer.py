@@ -40,13 +40,22 @@ def _similar(a: str, b: str) -> bool:
 
 
 def select_sentences(
-    candidates: Sequence[Candidate], max_sentences: int, max_chars: int, list_question: bool, compare: bool
+    candidates: Sequence[Candidate],
+    max_sentences: int,
+    max_chars: int,
+    list_question: bool,
+    compare: bool,
+    leaders: int = 0,
 ) -> list[Candidate]:
-    """Greedy in the given order (callers put each group's best first), no near-duplicates, within the budget."""
+    """Greedy in the given order (callers put each group's best first), no near-duplicates, within the budget.
+
+    The first `leaders` candidates (each compared document's or city's best) are exempt from the score floor:
+    a comparison needs every side, even when one side's sentence says less of the question.
+    """
     if not candidates:
         return []
     floor = candidates[0].score * (0.55 if list_question or compare else 0.7)
-    pool = [c for c in candidates if c.score >= floor]
+    pool = [*candidates[:leaders], *(c for c in candidates[leaders:] if c.score >= floor)]
     chosen: list[Candidate] = []
     length = 0
     for cand in pool:
@@ -187,18 +196,19 @@ def compose_answer(
         or len(set(YEAR.findall(query.text))) > 1
         or len(named) > 1
     )
+    leaders = 0
     if compare and len(query.places) > 1:
         # "泉州和厦门…": each named city's best sentence first.
-        candidates = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
+        candidates, leaders = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
     elif compare:
         # One document would otherwise crowd out the others; keep the best sentence of each.
-        candidates = _best_per_group(candidates, hits, lambda doc_id: doc_id, 0.25)
+        candidates, leaders = _best_per_group(candidates, hits, lambda doc_id: doc_id, 0.25)
     elif not query.places and len({_city(snap, h.chunk.doc_id) for h in hits}) > 1:
         # A question about no place in particular, answered by several cities' documents: each city speaks.
         floor = candidates[0].coverage * 0.6 if candidates else 0.0
-        candidates = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), floor)
+        candidates, _ = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), floor)
         compare = len({_city(snap, hits[c.hit_index].chunk.doc_id) for c in candidates[:2]}) > 1
-    chosen = select_sentences(candidates, max_sentences, max_chars, list_question, compare)
+    chosen = select_sentences(candidates, max_sentences, max_chars, list_question, compare, leaders)
     # The intro of an enumeration ("…的目标：") answers a list question when it is about as good as the best
     # sentence; a weaker one ("现将有关情况答复如下：") introduces a whole reply, not the list asked for.
     intro = next((c for c in chosen if _LIST_INTRO.search(c.text) and c.score >= INTRO_MIN * chosen[0].score), None)
@@ -240,8 +250,9 @@ def _city(snap: Snapshot, doc_id: str) -> str:
 
 def _best_per_group(
     candidates: Sequence[Candidate], hits: Sequence[Hit], group_of: Callable[[str], str], min_coverage: float
-) -> list[Candidate]:
-    """Candidates reordered so each group's (document's, city's) best candidate comes first, in score order."""
+) -> tuple[list[Candidate], int]:
+    """Candidates reordered so each group's (document's, city's) best candidate comes first, in score order;
+    and how many such leaders there are."""
     seen: set[str] = set()
     leaders, rest = [], []
     for cand in candidates:
@@ -251,7 +262,7 @@ def _best_per_group(
             leaders.append(cand)
         else:
             rest.append(cand)
-    return leaders + rest
+    return leaders + rest, len(leaders)
 
 
 def citation_for(hit: Hit, snap: Snapshot, n: int, quote: str = "") -> Citation:

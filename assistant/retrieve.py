@@ -107,22 +107,28 @@ def _number_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-def named_documents(text: str, snap: Snapshot) -> set[str]:
+def named_documents(text: str, snap: Snapshot, strict: bool = False) -> set[str]:
     """Documents the question names: by 文号 (bracket style and spacing ignored), or by year and kind
-    ("2025年的答复", "the 2023 reply", "2023年和2025年这两份答复")."""
+    ("2025年的答复", "the 2023 reply", "2023年和2025年这两份答复"), or by kind alone ("规划里…").
+
+    With `strict`, a kind named without a year does not count: "规划里怎么安排的，现在成效如何？" names the
+    plan, but also asks about documents it does not name.
+    """
     key = _number_key(text)
     by_number = {d.doc_id for d in snap.docs.values() if d.doc_number and _number_key(d.doc_number) in key}
     if by_number:
         return by_number
     named: set[str] = set()
+    dated = False
     for kind, words in DOCUMENT_KINDS.items():
         for match in words.finditer(text):
             # Years earlier in the same clause pick that year's document(s): "2025年的答复", "the 2025 reply",
             # "2023年和2025年这两份答复"; a kind word with no year names every document of that kind.
             clause = re.split(r"[，。？！；,.?!;]", text[: match.start()])[-1]
             years = set(YEAR.findall(clause))
+            dated = dated or bool(years)
             named |= {d.doc_id for d in snap.docs.values() if d.kind == kind and (not years or d.date[:4] in years)}
-    return named
+    return named if dated or not strict else set()
 
 
 def place_documents(places: Sequence[str], snap: Snapshot) -> set[str]:
@@ -132,21 +138,33 @@ def place_documents(places: Sequence[str], snap: Snapshot) -> set[str]:
     return {d.doc_id for d in snap.docs.values() if d.city and d.city in places}
 
 
-def give_each_group_a_slot(best: list[str], pool: Sequence[str], group_of: Callable[[str], str]) -> list[str]:
+def give_each_group_a_slot(
+    best: list[str],
+    pool: Sequence[str],
+    group_of: Callable[[str], str],
+    fit: Callable[[str], float] | None = None,
+) -> list[str]:
     """Each group (city, or named document) with a candidate in the pool gets one slot in the top-k.
 
-    The slot is taken from the lowest-ranked chunk of the group holding the most slots.
+    A missing group is represented by its pool member that best fits the question (`fit`, e.g. the share of
+    the question's words it contains; ties go to the higher-ranked) — not by a letterhead or signature block
+    that only the embedding liked. The slot is taken from the lowest-ranked chunk of the group holding the
+    most slots.
     """
     chosen = list(best)
+    order = {c: i for i, c in enumerate(pool)}
     for chunk_id in pool:
         present = [group_of(c) for c in chosen]
-        if chunk_id in chosen or group_of(chunk_id) in present or len(set(present)) >= len(chosen):
+        group = group_of(chunk_id)
+        if chunk_id in chosen or group in present or len(set(present)) >= len(chosen):
             continue
         crowded = max(set(present), key=present.count)
         if present.count(crowded) < 2:
             break
+        members = [c for c in pool if group_of(c) == group]
+        pick = max(members, key=lambda c: (fit(c), -order[c])) if fit else chunk_id
         victim = max(i for i, c in enumerate(chosen) if group_of(c) == crowded)
-        chosen[victim] = chunk_id
+        chosen[victim] = pick
     return sorted(chosen, key=lambda c: pool.index(c) if c in pool else len(pool))
 
 
@@ -213,7 +231,8 @@ class Retriever:
         snap = self.snapshot()
         if not snap.chunks:
             return []
-        named = named_documents(query.text, snap)
+        loosely = named_documents(query.text, snap)
+        named = named_documents(query.text, snap, strict=True) and loosely
         dense = self.dense(query, snap, named) if self.mode in ("hybrid", "dense") else []
         keyword = self.keyword(query, snap, named) if self.mode in ("hybrid", "bm25") else []
         by_place = set() if named else place_documents(query.places, snap)
@@ -232,12 +251,21 @@ class Retriever:
         ranked = sorted(fused, key=lambda c: -fused[c])
         best = ranked[:top_k]
         pool = ranked[: top_k * CITY_POOL]
+        own = [t for t in query.keywords if t not in set(query.expansion_keywords)]
+
+        def fit(chunk_id: str) -> float:
+            text = snap.chunks[chunk_id].text.lower()
+            return sum(len(t) for t in own if t in text)
+
         if len(named) > 1:
             # "规划和2025年答复": every document the question names gets a slot.
-            best = give_each_group_a_slot(best, pool, lambda c: snap.chunks[c].doc_id)
+            best = give_each_group_a_slot(best, pool, lambda c: snap.chunks[c].doc_id, fit)
+        elif loosely and not named:
+            # "规划里怎么安排的，现在如何？": the documents named by kind, and the others, each get a slot.
+            best = give_each_group_a_slot(best, pool, lambda c: str(snap.chunks[c].doc_id in loosely), fit)
         elif not named and len(query.places) != 1 and self.mode == "hybrid":
             # A question about no place, or several: each city speaks.
-            best = give_each_group_a_slot(best, pool, lambda c: _doc_city(snap, snap.chunks[c].doc_id))
+            best = give_each_group_a_slot(best, pool, lambda c: _doc_city(snap, snap.chunks[c].doc_id), fit)
         return [
             Hit(
                 chunk=snap.chunks[c],

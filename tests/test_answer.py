@@ -181,3 +181,10 @@ def test_quote_addressing_the_reader_names_whom_the_reply_answers(assistant):
 def test_a_reply_s_closing_formula_is_not_taken_for_the_list_asked(assistant):
     answer = assistant.ask("第20231030号提案由泉州市科技局会同哪些部门办理？")
     assert "市人社局" in answer.text and "市金融监管局" in answer.text
+
+
+def test_comparison_keeps_each_named_document_even_when_it_says_less(assistant):
+    answer = assistant.ask("规划定的2025年国家高新技术企业目标是3500家，2025年答复时实际有多少家？")
+    cited = {c.doc_id for c in answer.citations}
+    assert {"quanzhou-14th-five-year-sti-plan", "quanzhou-2025-81-reply-sti-industry-fusion"} <= cited
+    assert "3500" in answer.text and "3122家" in answer.text

@@ -67,3 +67,19 @@ def test_give_each_group_a_slot_keeps_a_single_group_ranking():
     from assistant.retrieve import give_each_group_a_slot
 
     assert give_each_group_a_slot(["a1", "a2"], ["a1", "a2", "a3"], lambda c: "A") == ["a1", "a2"]
+
+
+def test_a_missing_group_is_represented_by_its_best_fitting_passage():
+    from assistant.retrieve import give_each_group_a_slot
+
+    pool = ["a1", "a2", "a3", "b-signature", "b-content"]
+    group = lambda c: c[0]  # noqa: E731
+    fit = {"a1": 3, "a2": 3, "a3": 3, "b-signature": 0, "b-content": 5}.get
+    assert give_each_group_a_slot(["a1", "a2", "a3"], pool, group, fit) == ["a1", "a2", "b-content"]
+    assert give_each_group_a_slot(["a1", "a2", "a3"], pool, group) == ["a1", "a2", "b-signature"]
+
+
+def test_plan_named_by_kind_alone_does_not_hide_the_other_documents(assistant):
+    hits = assistant.retrieve("国家技术转移东部中心泉州分中心在规划里是怎么安排的，现在运营成效如何？", top_k=5)
+    docs = {h.chunk.doc_id for h in hits}
+    assert "quanzhou-14th-five-year-sti-plan" in docs and len(docs) > 1
