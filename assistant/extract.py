@@ -19,6 +19,7 @@ _CLAUSE = re.compile(r"(?<=[，,：:])")
 _PUNCT = re.compile(r"[\s\W_]+")
 _MAX_SENTENCE_CHARS = 110
 OWN_WORDS_WEIGHT = 0.1
+CARRIED_WEIGHT = 0.5  # a follow-up's words carried over from the previous question
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def concept_weights(query: Query, snap: Snapshot) -> list[tuple[tuple[str, ...],
         known = [f for f in forms if snap.df.get(f.lower(), snap.df.get(f, 0))]
         if not known and term.isascii():
             continue  # an English word no passage uses cannot be matched in Chinese text
-        weighted.append((tuple(f.lower() for f in forms), max(idf(f) for f in known) if known else idf(term)))
+        weight = max(idf(f) for f in known) if known else idf(term)
+        weighted.append((tuple(f.lower() for f in forms), weight * (CARRIED_WEIGHT if term in query.carried else 1.0)))
     return weighted
 
 

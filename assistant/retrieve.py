@@ -37,6 +37,7 @@ class Query:
     english: bool
     places: list[str]  # place names the (resolved) question mentions
     concepts: list[tuple[str, tuple[str, ...]]] = ()  # type: ignore[assignment]  # term → terms that stand for it
+    carried: frozenset[str] = frozenset()  # concept terms that only the previous question brought (weighted lower)
 
 
 def is_english(text: str) -> bool:
@@ -70,16 +71,34 @@ def resolve_followup(question: str, history: Sequence[dict], lexicon: Lexicon) -
             previous = previous.replace(place, "")
     if YEAR.search(question):
         previous = YEAR.sub("", previous).replace("年年", "年")
+    if any(words.search(question) for words in DOCUMENT_KINDS.values()):
+        # "And what did the 2025 reply say?" asks another document than the plan the last question named.
+        for words in DOCUMENT_KINDS.values():
+            previous = words.sub("", previous)
     return f"{previous} {question}"
 
 
 def build_query(question: str, history: Sequence[dict], lexicon: Lexicon) -> Query:
     """Normalize, resolve follow-ups, expand with the glossary, and tokenize for BM25."""
-    text = resolve_followup(normalize_query(question), history or [], lexicon)
+    asked = normalize_query(question)
+    text = resolve_followup(asked, history or [], lexicon)
     expansions = lexicon.expand(text)
     own = list(dict.fromkeys(lexicon.tokenize(text)))
+    concepts = lexicon.concepts(text)
+    carried: frozenset[str] = frozenset()
+    if text != asked:
+        # A follow-up's own words are its focus ("省级技术转移机构呢？" after a question on 技术经纪人);
+        # the words carried over from the previous question are context, and count for less (like expansions).
+        asked_concepts = {term for term, _ in lexicon.concepts(asked)}
+        carried = frozenset(term for term, _ in concepts if term not in asked_concepts)
+        asked_tokens = set(lexicon.tokenize(asked))
+        own = [t for t in own if t in asked_tokens] + [t for t in own if t not in asked_tokens]
+        carried_tokens = [t for t in own if t not in asked_tokens]
+    else:
+        carried_tokens = []
     extra = [t for term in expansions for t in lexicon.tokenize(term) if t not in own]
-    extra = list(dict.fromkeys(extra))
+    extra = list(dict.fromkeys(carried_tokens + extra))
+    own = [t for t in own if t not in carried_tokens]
     return Query(
         text=text,
         keywords=own + extra,
@@ -87,7 +106,8 @@ def build_query(question: str, history: Sequence[dict], lexicon: Lexicon) -> Que
         expansions=expansions,
         english=is_english(question),
         places=lexicon.places_in(text),
-        concepts=lexicon.concepts(text),
+        concepts=concepts,
+        carried=carried,
     )
 
 

@@ -188,3 +188,19 @@ def test_comparison_keeps_each_named_document_even_when_it_says_less(assistant):
     cited = {c.doc_id for c in answer.citations}
     assert {"quanzhou-14th-five-year-sti-plan", "quanzhou-2025-81-reply-sti-industry-fusion"} <= cited
     assert "3500" in answer.text and "3122家" in answer.text
+
+
+def test_followup_naming_another_document_asks_that_document(assistant):
+    history = [
+        {"role": "user", "content": "What is Quanzhou's 2025 target for technology contract turnover in the five-year plan?"},
+        {"role": "assistant", "content": "17.7亿元 or more."},
+    ]
+    answer = assistant.ask("And what target did the 2025 reply set?", history=history)
+    assert "22亿元" in answer.text
+    assert {c.doc_id for c in answer.citations} == {"quanzhou-2025-81-reply-sti-industry-fusion"}
+
+
+def test_followup_s_own_topic_outweighs_the_one_it_replaces(assistant):
+    history = [{"role": "user", "content": "2022年泉州新增了多少技术经纪人？"}, {"role": "assistant", "content": "400多名"}]
+    answer = assistant.ask("省级技术转移机构呢？", history=history)
+    assert "32 家" in answer.text or "32家" in answer.text
