@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from assistant.chunk import split_sentences
 from assistant.index import Snapshot
 from assistant.lexicon import YEAR
+from assistant.refusal import figure_text
 from assistant.retrieve import Query
 from assistant.types import Hit
 
@@ -155,7 +156,8 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
                 + max(hit.dense_score - 0.8, 0)
                 + _place_fit(query, doc.city if doc else "", sentence)
             )
-            if wants_figure and _NUMBER.search(sentence):
+            if wants_figure and _NUMBER.search(figure_text(sentence) if table else sentence):
+                # A table cell's unit is in its header or the unit column ("总投资（亿元）: 1500").
                 score += 0.15
             text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights)
             candidates.append(Candidate(i, text, score, coverage, order))

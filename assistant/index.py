@@ -192,7 +192,7 @@ class IngestReport:
 
 
 # Bump when chunking or indexed_text() changes, so existing indexes are rebuilt.
-INDEX_FORMAT = "5"
+INDEX_FORMAT = "6"
 
 
 class Index:

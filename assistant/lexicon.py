@@ -41,10 +41,14 @@ class Lexicon:
     tokenizer: jieba.Tokenizer = field(default_factory=jieba.Tokenizer, compare=False, repr=False)
 
     def tokenize(self, text: str) -> list[str]:
-        """Search tokens: jieba's search-mode cut of normalized, lower-cased text, minus stopwords."""
+        """Search tokens: jieba's search-mode cut of normalized, lower-cased text, minus stopwords.
+
+        A stopword drops with its parts: "能不能" does not leave "不能" behind.
+        """
         text = normalize_query(text).lower()
         with _jieba_lock:  # jieba's lazy initialisation is not thread-safe
-            pieces = self.tokenizer.lcut_for_search(text)
+            words = [w for w in self.tokenizer.lcut(text) if w.strip() not in self.stopwords]
+            pieces = [p for w in words for p in (self.tokenizer.lcut_for_search(w) if len(w) > 2 else [w])]
         return [p for p in (piece.strip() for piece in pieces) if p and p not in self.stopwords]
 
     def expand(self, question: str) -> list[str]:

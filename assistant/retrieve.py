@@ -23,6 +23,9 @@ DOCUMENT_KINDS = {
     "plan": re.compile(r"规划|\bplan\b", re.I),
     "news": re.compile(r"新闻|报道|\bnews\b|\barticle\b", re.I),
 }
+# Weight of each retriever's normalized score beside its reciprocal rank (dense, BM25). Measured on the gold
+# set (evals/README.md): BM25's margin matters more than the embedding's, whose scores bunch together.
+SCORE_WEIGHTS = (0.5, 1.0)
 CITY_POOL = 3  # a city's chunk competes for a slot when it ranks within top_k * CITY_POOL
 
 
@@ -123,6 +126,17 @@ def fuse_rankings(
     return fused
 
 
+def normalized(ranked: Sequence[tuple[str, float]], floor: float | None) -> dict[str, float]:
+    """Scores scaled to 0..1 by the best one: from `floor` (BM25's natural 0), or from the worst listed
+    (cosine similarity, which has no natural zero)."""
+    if len(ranked) < 2 and floor is None:
+        return {}
+    top = max(s for _, s in ranked) if ranked else 0.0
+    low = min(s for _, s in ranked) if floor is None else floor
+    span = top - low
+    return {c: (s - low) / span for c, s in ranked} if span > 0 else {}
+
+
 def _number_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
@@ -206,6 +220,7 @@ class Retriever:
         candidate_k: int = 30,
         rrf_k: int = 60,
         weights: tuple[float, float] = (1.0, 1.0),
+        score_weights: tuple[float, float] = SCORE_WEIGHTS,
     ) -> None:
         self.index = index
         self.snapshot = snapshot
@@ -215,6 +230,7 @@ class Retriever:
         self.candidate_k = candidate_k
         self.rrf_k = rrf_k
         self.weights = weights  # (dense, bm25) in the rank fusion
+        self.score_weights = score_weights  # (dense, bm25) normalized-score bonus on top of it
 
     def dense(self, query: Query, snap: Snapshot, within: set[str] | None = None) -> list[tuple[str, float]]:
         if query.english and query.expansions:
@@ -266,6 +282,11 @@ class Retriever:
             dense = [(c, s) for c, s in dense if inside(c)]
             keyword = [(c, s) for c, s in keyword if inside(c)]
         fused = fuse_rankings([[c for c, _ in dense], [c for c, _ in keyword]], self.rrf_k, self.weights)
+        # Rank fusion alone ignores margins: a passage BM25 scores far above the rest ties with one both
+        # retrievers rank middling. Each retriever's normalized score adds up to one top rank's worth.
+        for ranked_scores, weight, floor in ((keyword, self.score_weights[1], 0.0), (dense, self.score_weights[0], None)):
+            for c, bonus in normalized(ranked_scores, floor).items():
+                fused[c] = fused.get(c, 0.0) + weight * bonus / (self.rrf_k + 1)
         dense_at = {c: (rank, s) for rank, (c, s) in enumerate(dense, start=1)}
         keyword_at = {c: (rank, s) for rank, (c, s) in enumerate(keyword, start=1)}
         ranked = sorted(fused, key=lambda c: -fused[c])

@@ -83,3 +83,19 @@ def test_plan_named_by_kind_alone_does_not_hide_the_other_documents(assistant):
     hits = assistant.retrieve("国家技术转移东部中心泉州分中心在规划里是怎么安排的，现在运营成效如何？", top_k=5)
     docs = {h.chunk.doc_id for h in hits}
     assert "quanzhou-14th-five-year-sti-plan" in docs and len(docs) > 1
+
+
+def test_normalized_scores_keep_margins():
+    from assistant.retrieve import normalized
+
+    assert normalized([("a", 9.0), ("b", 4.5), ("c", 0.9)], floor=0.0) == {"a": 1.0, "b": 0.5, "c": 0.1}
+    dense = normalized([("a", 0.90), ("b", 0.88), ("c", 0.86)], floor=None)
+    assert dense["a"] == 1.0 and dense["c"] == 0.0 and abs(dense["b"] - 0.5) < 1e-9
+    assert normalized([], floor=0.0) == {} and normalized([("a", 0.9)], floor=None) == {}
+
+
+def test_a_passage_bm25_scores_far_above_the_rest_is_not_outranked_by_middling_ones(assistant):
+    # "允许泉州市以外的科研院所也可以参与揭榜挂帅" is BM25's clear first and outside the embedding's top 30;
+    # by reciprocal rank alone it fell to 6th, behind passages both retrievers ranked 10th-25th.
+    hits = assistant.retrieve("外地的科研院所能不能来泉州揭榜？", top_k=5)
+    assert "quanzhou-2023-63-reply-pilot-bases#2" in [h.chunk.chunk_id for h in hits]
