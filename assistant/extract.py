@@ -16,6 +16,8 @@ from assistant.types import Hit
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|人|名|倍|年|场|件|亿|万)")
 _FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
+_WHO_QUESTION = re.compile(r"谁|哪个单位|哪家单位|哪些单位|哪个部门|哪些部门|\bwho\b|which (?:organi[sz]ation|institut|compan|department)", re.I)
+_ORGANISATION = re.compile(r"有限公司|公司|研究院|研究所|大学|学院|委员会|协会|商会|集团|[市省区县]\S{0,6}局")
 _CLAUSE = re.compile(r"(?<=[，,：:])")
 _PUNCT = re.compile(r"[\s\W_]+")
 _MAX_SENTENCE_CHARS = 110
@@ -63,12 +65,16 @@ def _covered(concepts: list[tuple[tuple[str, ...], float]], text: str) -> float:
     return sum(weight for forms, weight in concepts if any(f in text for f in forms))
 
 
-def _clause_window(sentence: str, weights: dict[str, float]) -> str:
-    """For a long sentence, the contiguous clauses that hold the matched keywords (verbatim)."""
+def _clause_window(sentence: str, weights: dict[str, float], wants: str = "figure") -> str:
+    """For a long sentence, the contiguous clauses that hold the matched keywords (verbatim); clauses with what
+    the question wants (a figure, or for "who" an organisation's name) count extra."""
     if len(sentence) <= _MAX_SENTENCE_CHARS:
         return sentence
     clauses = [c for c in _CLAUSE.split(sentence) if c]
-    gains = [sum(w for t, w in weights.items() if t in c) + (0.5 if _NUMBER.search(c) else 0) for c in clauses]
+    wanted = {"figure": (_NUMBER, 0.5), "who": (_ORGANISATION, 2.0)}.get(wants)
+    gains = [sum(w for t, w in weights.items() if t in c) for c in clauses]
+    if wanted:
+        gains = [g + (wanted[1] if wanted[0].search(c) else 0) for g, c in zip(gains, clauses, strict=True)]
     best, best_gain = (0, len(clauses)), -1.0
     for i in range(len(clauses)):
         length = 0
@@ -129,6 +135,7 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
     weights = keyword_weights(query, snap)
     total = sum(w for _, w in concepts) or 1.0
     wants_figure = bool(_FIGURE_QUESTION.search(question))
+    wants = "who" if _WHO_QUESTION.search(question) else "figure" if wants_figure else ""
     years = YEAR.findall(query.text)
     candidates = []
     for i, hit in enumerate(hits):
@@ -159,6 +166,6 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
             if wants_figure and _NUMBER.search(figure_text(sentence) if table else sentence):
                 # A table cell's unit is in its header or the unit column ("总投资（亿元）: 1500").
                 score += 0.15
-            text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights)
+            text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights, wants)
             candidates.append(Candidate(i, text, score, coverage, order))
     return sorted(candidates, key=lambda c: -c.score)

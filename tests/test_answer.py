@@ -204,3 +204,8 @@ def test_followup_s_own_topic_outweighs_the_one_it_replaces(assistant):
     history = [{"role": "user", "content": "2022年泉州新增了多少技术经纪人？"}, {"role": "assistant", "content": "400多名"}]
     answer = assistant.ask("省级技术转移机构呢？", history=history)
     assert "32 家" in answer.text or "32家" in answer.text
+
+
+def test_who_question_quotes_the_clause_with_the_organisation(assistant):
+    answer = assistant.ask("获批福建省首个国家级试点联盟的制鞋产业技术创新联盟是谁牵头建的？")
+    assert "中国皮革和制鞋工业研究院（晋江）有限公司" in answer.text
