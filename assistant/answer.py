@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from assistant.chunk import split_sentences
-from assistant.extract import Candidate, score_candidates
+from assistant.extract import RATIO_PHRASE, Candidate, score_candidates
 from assistant.index import Snapshot
 from assistant.lexicon import YEAR
 from assistant.refusal import Evidence, judge_evidence, refusal_text
@@ -24,7 +24,6 @@ LIST_MAX_CHARS = 420
 INTRO_MIN = 0.85
 _AMOUNT = re.compile(r"(?:最高|不超过|不低于|每年|累计)?\d[\d.,]*\s*(?:万元|亿元|元|%)")
 _SECOND_PERSON = re.compile(r"[您你]")
-_RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")
 _SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经费")
 _AMOUNT_QUESTION = re.compile(
     r"补贴|补助|资助|奖励|奖补|资金|支持|金额|多少钱|subsid|fund|grant|support|reward|award|how much", re.I
@@ -143,7 +142,7 @@ def render_table(
         chunk = hits[cand.hit_index].chunk
         doc = snap.docs.get(chunk.doc_id)
         city = doc.city if doc else ""
-        amounts = "、".join(dict.fromkeys(_AMOUNT.findall(cand.text) or _RATIO_PHRASE.findall(cand.text)))
+        amounts = "、".join(dict.fromkeys(_AMOUNT.findall(cand.text) or RATIO_PHRASE.findall(cand.text)))
         rows.append(
             f"| {(place_names or {}).get(city, city) if english else city} "
             f"| {(doc.doc_number or short_title(doc.title)) if doc else chunk.doc_id} "
@@ -155,7 +154,7 @@ def render_table(
 
 def _support_rows(chosen: Sequence[Candidate]) -> list[Candidate]:
     """The quotes that state support (an amount, a ratio, or a support verb) — the rows of a comparison table."""
-    return [c for c in chosen if _AMOUNT.search(c.text) or _RATIO_PHRASE.search(c.text) or _SUPPORT_VERB.search(c.text)]
+    return [c for c in chosen if _AMOUNT.search(c.text) or RATIO_PHRASE.search(c.text) or _SUPPORT_VERB.search(c.text)]
 
 
 def _wants_table(question: str, chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> bool:

@@ -16,6 +16,9 @@ from assistant.types import Hit
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|人|名|倍|年|场|件|亿|万)")
 _FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
+# "什么补贴" / "what subsidy" is answered by how much: an amount, or the ratio a subsidy is computed by.
+_SUPPORT_QUESTION = re.compile(r"补贴|补助|资助|奖励|奖补|subsid|grant|funding|reward|award", re.I)
+RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")
 _WHO_QUESTION = re.compile(r"谁|哪个单位|哪家单位|哪些单位|哪个部门|哪些部门|\bwho\b|which (?:organi[sz]ation|institut|compan|department)", re.I)
 _ORGANISATION = re.compile(r"有限公司|公司|研究院|研究所|大学|学院|委员会|协会|商会|集团|[市省区县]\S{0,6}局")
 _CLAUSE = re.compile(r"(?<=[，,：:])")
@@ -134,7 +137,8 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
     concepts = concept_weights(query, snap)
     weights = keyword_weights(query, snap)
     total = sum(w for _, w in concepts) or 1.0
-    wants_figure = bool(_FIGURE_QUESTION.search(question))
+    wants_support = bool(_SUPPORT_QUESTION.search(question))
+    wants_figure = wants_support or bool(_FIGURE_QUESTION.search(question))
     wants = "who" if _WHO_QUESTION.search(question) else "figure" if wants_figure else ""
     years = YEAR.findall(query.text)
     candidates = []
@@ -165,6 +169,8 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
             )
             if wants_figure and _NUMBER.search(figure_text(sentence) if table else sentence):
                 # A table cell's unit is in its header or the unit column ("总投资（亿元）: 1500").
+                score += 0.15
+            elif wants_support and RATIO_PHRASE.search(sentence):
                 score += 0.15
             text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights, wants)
             candidates.append(Candidate(i, text, score, coverage, order))

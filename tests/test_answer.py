@@ -31,7 +31,7 @@ def test_english_question_retrieves_the_same_chinese_passages(assistant):
     answer = assistant.ask("What subsidy does a pilot-scale base get?")
     assert not answer.refused
     assert {"quanzhou-2023-63-reply-pilot-bases"} <= {c.doc_id for c in answer.citations}
-    assert "2000万元" in answer.text
+    assert "2000万元" in answer.text and "按非财政资金投入的一定比例给予补贴" in answer.text
     # An English frame around the verbatim Chinese quotes (here a comparison table with English headers).
     assert answer.text.startswith(("Quanzhou", "Xiamen", "| City | Document | Amount |"))
 
