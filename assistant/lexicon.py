@@ -47,9 +47,18 @@ class Lexicon:
         """
         text = normalize_query(text).lower()
         with _jieba_lock:  # jieba's lazy initialisation is not thread-safe
-            words = [w for w in self.tokenizer.lcut(text) if w.strip() not in self.stopwords]
-            pieces = [p for w in words for p in (self.tokenizer.lcut_for_search(w) if len(w) > 2 else [w])]
-        return [p for p in (piece.strip() for piece in pieces) if p and p not in self.stopwords]
+            words = [w.strip() for w in self.tokenizer.lcut(text)]
+        freq = self.tokenizer.FREQ
+        pieces: list[str] = []
+        for word in words:
+            if not word or word in self.stopwords:
+                continue
+            # jieba's search mode: the dictionary words inside a long word (2- and 3-grams), then the word.
+            for n in (2, 3):
+                if len(word) > n:
+                    pieces += [word[i : i + n] for i in range(len(word) - n + 1) if freq.get(word[i : i + n])]
+            pieces.append(word)
+        return [p for p in pieces if p not in self.stopwords]
 
     def expand(self, question: str) -> list[str]:
         """Extra Chinese search terms for a question: synonyms of its terms and English glossary hits."""

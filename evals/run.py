@@ -19,7 +19,7 @@ from evals.baselines import SYSTEMS, System, build_systems
 from evals.charts import draw_charts
 from evals.harness import GOLD, ItemResult, evaluate, load_gold, summarize_groups
 from evals.report import HEADLINE, build_report, render_markdown, table, write_report
-from evals.thresholds import THRESHOLDS, check_thresholds, load_thresholds
+from evals.thresholds import THRESHOLDS, check_category_thresholds, check_thresholds, load_thresholds
 
 EVALS = Path(__file__).resolve().parent
 NOTES = [
@@ -126,9 +126,11 @@ def write_outputs(
     return folder
 
 
-def gate(summary: dict[str, Any]) -> int:
-    """Exit code of --check-thresholds: 1 (listing each miss on stderr) when a headline metric misses."""
-    failures = check_thresholds(summary, load_thresholds(THRESHOLDS))
+def gate(groups: dict[str, Any]) -> int:
+    """Exit code of --check-thresholds: 1 (listing each miss on stderr) when a headline or per-category
+    metric misses."""
+    limits = load_thresholds(THRESHOLDS)
+    failures = check_thresholds(groups["overall"], limits) + check_category_thresholds(groups["by_category"], limits)
     for line in failures:
         print(f"THRESHOLD FAILED: {line}", file=sys.stderr)
     if not failures:
@@ -162,14 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     complete = not args.only and set(names) == set(SYSTEMS) and args.gold.resolve() == GOLD
     if complete:
         publish(folder, args.out / "latest")
-    overall = {name: summarize_groups(rs)["overall"] for name, rs in results.items()}
+    groups = {name: summarize_groups(rs) for name, rs in results.items()}
+    overall = {name: g["overall"] for name, g in groups.items()}
     print("\n".join(table(list(overall.items()), HEADLINE, "system")))
     print(
         f"\nreport: {folder / 'report.md'}"
         + (f" (copied to {args.out / 'latest'})" if complete else " (latest/ unchanged: partial run)")
     )
     print("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
-    return gate(overall["full"]) if args.check_thresholds else 0
+    return gate(groups["full"]) if args.check_thresholds else 0
 
 
 if __name__ == "__main__":

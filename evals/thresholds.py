@@ -10,9 +10,9 @@ THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 
 
 def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
-    """The [min] and [max] tables of a thresholds file."""
+    """The [min], [max] and [per_category_min] tables of a thresholds file."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {"min": dict(data.get("min", {})), "max": dict(data.get("max", {}))}
+    return {key: dict(data.get(key, {})) for key in ("min", "max", "per_category_min")}
 
 
 def check_thresholds(
@@ -20,8 +20,8 @@ def check_thresholds(
 ) -> list[str]:
     """One line per headline metric that misses its threshold (or was not measured); empty when all pass."""
     failures = []
-    for bound, limits in thresholds.items():
-        for metric, limit in limits.items():
+    for bound in ("min", "max"):
+        for metric, limit in thresholds.get(bound, {}).items():
             value = summary.get(metric)
             if value is None:
                 failures.append(f"{metric}: not measured (threshold {bound} {limit})")
@@ -29,4 +29,18 @@ def check_thresholds(
                 failures.append(
                     f"{metric} = {value:.4g}, {'below the minimum' if bound == 'min' else 'above the maximum'} {limit}"
                 )
+    return failures
+
+
+def check_category_thresholds(
+    by_category: Mapping[str, Mapping[str, float | int | None]], thresholds: Mapping[str, Mapping[str, float]]
+) -> list[str]:
+    """One line per category whose metric is below its [per_category_min]; a category where the metric does
+    not apply (key facts of the unanswerable questions) is skipped."""
+    failures = []
+    for metric, limit in thresholds.get("per_category_min", {}).items():
+        for category, summary in sorted(by_category.items()):
+            value = summary.get(metric)
+            if value is not None and value < limit:
+                failures.append(f"{metric} in {category} = {value:.4g}, below the minimum {limit}")
     return failures
