@@ -99,6 +99,7 @@ class Assistant:
             settings.candidate_k,
             settings.rrf_k,
             (settings.dense_weight, settings.bm25_weight),
+            (settings.dense_score_weight, settings.bm25_score_weight),
         )
 
     @classmethod

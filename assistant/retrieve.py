@@ -23,8 +23,8 @@ DOCUMENT_KINDS = {
     "plan": re.compile(r"规划|\bplan\b", re.I),
     "news": re.compile(r"新闻|报道|\bnews\b|\barticle\b", re.I),
 }
-# Weight of each retriever's normalized score beside its reciprocal rank (dense, BM25). Measured on the gold
-# set (evals/README.md): BM25's margin matters more than the embedding's, whose scores bunch together.
+# Weight of each retriever's normalized score beside its reciprocal rank (dense, BM25); Settings carries the
+# same defaults. Measured on the gold set (evals/README.md): BM25's margin matters more than the embedding's.
 SCORE_WEIGHTS = (0.5, 1.0)
 CITY_POOL = 3  # a city's chunk competes for a slot when it ranks within top_k * CITY_POOL
 

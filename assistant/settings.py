@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     dense_weight: float = 1.0  # weights of the two rankings in reciprocal rank fusion
     bm25_weight: float = 1.0
+    dense_score_weight: float = 0.5  # each retriever's normalized score, added beside its rank (measured)
+    bm25_score_weight: float = 1.0
 
     # Answering.
     answer_mode: Literal["extractive", "llm"] = "extractive"
