@@ -62,6 +62,8 @@ def select_sentences(
             break
         if any(_similar(cand.text, c.text) for c in chosen):
             continue
+        if chosen and cand.own == 0:
+            continue  # a letterhead or index line shares its document's title with the question, nothing more
         if chosen and length + len(cand.text) > max_chars:
             continue
         chosen.append(cand)

@@ -37,6 +37,7 @@ class Candidate:
     score: float
     coverage: float
     order: int = 0  # index of the sentence within its chunk
+    own: float = 1.0  # share of the question the sentence covers in its own words (not its document's title)
 
 
 def concept_weights(query: Query, snap: Snapshot) -> list[tuple[tuple[str, ...], float]]:
@@ -173,5 +174,5 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
             elif wants_support and RATIO_PHRASE.search(sentence):
                 score += 0.15
             text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights, wants)
-            candidates.append(Candidate(i, text, score, coverage, order))
+            candidates.append(Candidate(i, text, score, coverage, order, own))
     return sorted(candidates, key=lambda c: -c.score)

@@ -209,3 +209,9 @@ def test_followup_s_own_topic_outweighs_the_one_it_replaces(assistant):
 def test_who_question_quotes_the_clause_with_the_organisation(assistant):
     answer = assistant.ask("获批福建省首个国家级试点联盟的制鞋产业技术创新联盟是谁牵头建的？")
     assert "中国皮革和制鞋工业研究院（晋江）有限公司" in answer.text
+
+
+def test_index_lines_that_only_share_the_document_title_are_not_quoted(assistant):
+    answer = assistant.ask("庄天怀代表提的建议是什么？")
+    assert "您提出的" in answer.text and "庄天怀代表" in answer.text
+    assert "索引号" not in answer.text and "发布机构" not in answer.text
