@@ -33,6 +33,7 @@ from assistant.render import (
     documents_rows,
     error_html,
     header_html,
+    reason_zh,
     sentences,
     status_html,
     streaming_html,
@@ -296,7 +297,7 @@ def add_one(assistant: Assistant, path: Path, progress: gr.Progress) -> tuple[bo
             raise DocumentError(name, f"file too large (limit {assistant.settings.max_file_bytes} bytes)")
         assistant.add_file(name, path.read_bytes(), progress_callback(progress, f"索引 Indexing {name}"))
     except DocumentError as exc:
-        return False, f"未添加 {exc.name}：{exc.reason}。Rejected {exc.name}."
+        return False, f"未添加 {exc.name}：{reason_zh(exc.reason)}。Rejected {exc.name}."
     except Exception as exc:
         log.exception("upload of %s failed", name)
         return False, f"未添加 {name}：{type(exc).__name__}: {exc}"

@@ -64,7 +64,7 @@ def clean_text(text: str) -> str:
 
 
 def join_spaced_label(line: str) -> str:
-    """"联 系 人:陈坚议" → "联系人:陈坚议", so the label reads (and is searched) as the word it is."""
+    """Join a letter-spaced label: "联 系 人:陈坚议" → "联系人:陈坚议", so it reads (and is searched) as a word."""
     return _SPACED_LABEL.sub(lambda m: m.group(1) + re.sub(r"[ \u3000\u00a0]+", "", m.group(2)), line, count=1)
 
 

@@ -19,7 +19,10 @@ _FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|
 # "什么补贴" / "what subsidy" is answered by how much: an amount, or the ratio a subsidy is computed by.
 _SUPPORT_QUESTION = re.compile(r"补贴|补助|资助|奖励|奖补|subsid|grant|funding|reward|award", re.I)
 RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")
-_WHO_QUESTION = re.compile(r"谁|哪个单位|哪家单位|哪些单位|哪个部门|哪些部门|\bwho\b|which (?:organi[sz]ation|institut|compan|department)", re.I)
+_WHO_QUESTION = re.compile(
+    r"谁|哪个单位|哪家单位|哪些单位|哪个部门|哪些部门|\bwho\b|which (?:organi[sz]ation|institut|compan|department)",
+    re.I,
+)
 _ORGANISATION = re.compile(r"有限公司|公司|研究院|研究所|大学|学院|委员会|协会|商会|集团|[市省区县]\S{0,6}局")
 _CLAUSE = re.compile(r"(?<=[，,：:])")
 _PUNCT = re.compile(r"[\s\W_]+")

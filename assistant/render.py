@@ -170,6 +170,28 @@ def error_html(message: str) -> str:
     return f'<div class="pqa-answer pqa-final pqa-error">{status_html(message, "error")}</div>'
 
 
+# Why a file was rejected, in Chinese for the UI (the loader's reasons are English, for logs and the API).
+_REASONS_ZH = (
+    ("binary file, not text", "二进制文件，不是文本"),
+    ("empty file", "空文件，没有文字"),
+    ("encrypted PDF", "PDF 已加密，无法读取"),
+    ("not a readable PDF", "PDF 无法读取（可能已损坏）"),
+    ("not a readable .docx", ".docx 无法读取（可能已损坏）"),
+    ("file too large", "文件过大"),
+    ("unsupported file type", "不支持的文件类型"),
+    ("not a document file", "不支持的文件类型"),
+    ("same text as", "与已收录的文档内容相同"),
+    ("no text left after removing web-page boilerplate", "去掉网页模板后没有正文"),
+    ("cannot read", "无法读取文件"),
+)
+
+
+def reason_zh(reason: str) -> str:
+    """The loader's English reason with a Chinese explanation in front ("二进制文件，不是文本（binary file…）")."""
+    zh = next((z for en, z in _REASONS_ZH if reason.startswith(en)), "")
+    return f"{zh}（{reason}）" if zh else reason
+
+
 def status_html(message: str, kind: str = "info") -> str:
     """A one-line status (info | ok | error) for the chat or the corpus tab."""
     return f'<div class="pqa-status pqa-status-{kind}">{_escape(message)}</div>'

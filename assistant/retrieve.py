@@ -284,7 +284,10 @@ class Retriever:
         fused = fuse_rankings([[c for c, _ in dense], [c for c, _ in keyword]], self.rrf_k, self.weights)
         # Rank fusion alone ignores margins: a passage BM25 scores far above the rest ties with one both
         # retrievers rank middling. Each retriever's normalized score adds up to one top rank's worth.
-        for ranked_scores, weight, floor in ((keyword, self.score_weights[1], 0.0), (dense, self.score_weights[0], None)):
+        for ranked_scores, weight, floor in (
+            (keyword, self.score_weights[1], 0.0),
+            (dense, self.score_weights[0], None),
+        ):
             for c, bonus in normalized(ranked_scores, floor).items():
                 fused[c] = fused.get(c, 0.0) + weight * bonus / (self.rrf_k + 1)
         dense_at = {c: (rank, s) for rank, (c, s) in enumerate(dense, start=1)}

@@ -35,7 +35,9 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache: P
     root = tmp_path_factory.mktemp("corpus-index")
     corpus = root / "corpus"
     shutil.copytree(CORPUS, corpus)
-    return Settings(corpus_dir=corpus, index_dir=root / "index", collection="policyqa_test", embed_cache=embedding_cache)
+    return Settings(
+        corpus_dir=corpus, index_dir=root / "index", collection="policyqa_test", embed_cache=embedding_cache
+    )
 
 
 @pytest.fixture(scope="session")

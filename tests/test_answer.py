@@ -192,7 +192,10 @@ def test_comparison_keeps_each_named_document_even_when_it_says_less(assistant):
 
 def test_followup_naming_another_document_asks_that_document(assistant):
     history = [
-        {"role": "user", "content": "What is Quanzhou's 2025 target for technology contract turnover in the five-year plan?"},
+        {
+            "role": "user",
+            "content": "What is Quanzhou's 2025 target for technology contract turnover in the five-year plan?",
+        },
         {"role": "assistant", "content": "17.7亿元 or more."},
     ]
     answer = assistant.ask("And what target did the 2025 reply set?", history=history)
@@ -201,7 +204,10 @@ def test_followup_naming_another_document_asks_that_document(assistant):
 
 
 def test_followup_s_own_topic_outweighs_the_one_it_replaces(assistant):
-    history = [{"role": "user", "content": "2022年泉州新增了多少技术经纪人？"}, {"role": "assistant", "content": "400多名"}]
+    history = [
+        {"role": "user", "content": "2022年泉州新增了多少技术经纪人？"},
+        {"role": "assistant", "content": "400多名"},
+    ]
     answer = assistant.ask("省级技术转移机构呢？", history=history)
     assert "32 家" in answer.text or "32家" in answer.text
 

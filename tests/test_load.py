@@ -188,7 +188,13 @@ def test_load_reads_the_addressee_of_each_reply_and_none_elsewhere() -> None:
 
 def test_load_joins_letter_spaced_form_labels_only() -> None:
     text = clean_text("- 索 引 号:QZ00105\n联 系 人:陈坚议\n联系电话：0595\n中国 人民：团结\n甲 乙 丙 丁 戊 己 庚：x")
-    assert text.split("\n") == ["- 索引号:QZ00105", "联系人:陈坚议", "联系电话：0595", "中国 人民：团结", "甲 乙 丙 丁 戊 己 庚：x"]
+    assert text.split("\n") == [
+        "- 索引号:QZ00105",
+        "联系人:陈坚议",
+        "联系电话：0595",
+        "中国 人民：团结",
+        "甲 乙 丙 丁 戊 己 庚：x",
+    ]
     assert "联系人:陈坚议" in load_file(CORPUS / REPLY_2025).text
 
 

@@ -223,3 +223,11 @@ def test_answer_html_shows_timings_only_with_scores():
     timed = answer(timings={"retrieve_ms": 12.3, "answer_ms": 4.0, "total_ms": 16.3})
     assert "retrieve 12 ms" in answer_html(timed, 0, show_scores=True)
     assert "pqa-timings" not in answer_html(timed, 0)
+
+
+def test_rejection_reasons_read_in_chinese_with_the_english_kept():
+    from assistant.render import reason_zh
+
+    assert reason_zh("binary file, not text") == "二进制文件，不是文本（binary file, not text）"
+    assert reason_zh("file too large (limit 10 bytes)").startswith("文件过大（file too large")
+    assert reason_zh("something new") == "something new"

@@ -234,7 +234,7 @@ def test_binary_upload_is_rejected_naming_the_file_and_nothing_changes(browser, 
     page.set_input_files("#pqa-upload input[type=file]", str(junk))
     error = page.locator("#pqa-corpus-status .pqa-status-error")
     error.wait_for()
-    assert "scanned-notice.txt" in error.inner_text()
+    assert "scanned-notice.txt" in error.inner_text() and "二进制文件" in error.inner_text()
     assert table.text_content() == shown
     assert [i.document.doc_id for i in small.documents()] == before
     assert not (small.settings.corpus_dir / "scanned-notice.txt").exists()
