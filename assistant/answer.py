@@ -11,7 +11,7 @@ from assistant.extract import RATIO_PHRASE, Candidate, score_candidates
 from assistant.index import Snapshot
 from assistant.lexicon import YEAR
 from assistant.refusal import Evidence, judge_evidence, refusal_text
-from assistant.retrieve import Query, named_documents
+from assistant.retrieve import Query, document_naming
 from assistant.types import Answer, Citation, Hit
 
 _LIST_QUESTION = re.compile(
@@ -190,7 +190,7 @@ def compose_answer(
             refusal_kind=verdict.kind,
         )
     list_question = bool(_LIST_QUESTION.search(question))
-    named = named_documents(query.text, snap)
+    named, _ = document_naming(query.text, snap)
     compare = (
         bool(_COMPARE.search(question))
         or len(query.places) > 1
@@ -212,8 +212,11 @@ def compose_answer(
     chosen = select_sentences(candidates, max_sentences, max_chars, list_question, compare, leaders)
     # The intro of an enumeration ("…的目标：") answers a list question when it is about as good as the best
     # sentence; a weaker one ("现将有关情况答复如下：") introduces a whole reply, not the list asked for.
-    intro = next((c for c in chosen if _LIST_INTRO.search(c.text) and c.score >= INTRO_MIN * chosen[0].score), None)
-    intro = intro if list_question else None
+    intro = (
+        next((c for c in chosen if _LIST_INTRO.search(c.text) and c.score >= INTRO_MIN * chosen[0].score), None)
+        if list_question
+        else None
+    )
     if intro is not None:
         hits = list(hits)
         items = list_items(intro, hits, snap, LIST_MAX_CHARS)

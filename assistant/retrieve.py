@@ -42,6 +42,12 @@ class Query:
     concepts: list[tuple[str, tuple[str, ...]]] = ()  # type: ignore[assignment]  # term → terms that stand for it
     carried: frozenset[str] = frozenset()  # concept terms that only the previous question brought (weighted lower)
 
+    @property
+    def own_keywords(self) -> list[str]:
+        """The keywords at full weight: the question's own, without expansions or carried-over words."""
+        extra = set(self.expansion_keywords)
+        return [t for t in self.keywords if t not in extra]
+
 
 def is_english(text: str) -> bool:
     """True when the question is written mostly in Latin letters."""
@@ -86,22 +92,20 @@ def build_query(question: str, history: Sequence[dict], lexicon: Lexicon) -> Que
     asked = normalize_query(question)
     text = resolve_followup(asked, history or [], lexicon)
     expansions = lexicon.expand(text)
-    own = list(dict.fromkeys(lexicon.tokenize(text)))
+    tokens = list(dict.fromkeys(lexicon.tokenize(text)))
     concepts = lexicon.concepts(text)
     carried: frozenset[str] = frozenset()
+    carried_tokens: list[str] = []
     if text != asked:
         # A follow-up's own words are its focus ("省级技术转移机构呢？" after a question on 技术经纪人);
         # the words carried over from the previous question are context, and count for less (like expansions).
         asked_concepts = {term for term, _ in lexicon.concepts(asked)}
         carried = frozenset(term for term, _ in concepts if term not in asked_concepts)
         asked_tokens = set(lexicon.tokenize(asked))
-        own = [t for t in own if t in asked_tokens] + [t for t in own if t not in asked_tokens]
-        carried_tokens = [t for t in own if t not in asked_tokens]
-    else:
-        carried_tokens = []
-    extra = [t for term in expansions for t in lexicon.tokenize(term) if t not in own]
-    extra = list(dict.fromkeys(carried_tokens + extra))
-    own = [t for t in own if t not in carried_tokens]
+        carried_tokens = [t for t in tokens if t not in asked_tokens]
+    own = [t for t in tokens if t not in carried_tokens]
+    expanded = [t for term in expansions for t in lexicon.tokenize(term) if t not in tokens]
+    extra = list(dict.fromkeys(carried_tokens + expanded))
     return Query(
         text=text,
         keywords=own + extra,
@@ -129,9 +133,9 @@ def fuse_rankings(
 def normalized(ranked: Sequence[tuple[str, float]], floor: float | None) -> dict[str, float]:
     """Scores scaled to 0..1 by the best one: from `floor` (BM25's natural 0), or from the worst listed
     (cosine similarity, which has no natural zero)."""
-    if len(ranked) < 2 and floor is None:
+    if not ranked:
         return {}
-    top = max(s for _, s in ranked) if ranked else 0.0
+    top = max(s for _, s in ranked)
     low = min(s for _, s in ranked) if floor is None else floor
     span = top - low
     return {c: (s - low) / span for c, s in ranked} if span > 0 else {}
@@ -141,17 +145,14 @@ def _number_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-def named_documents(text: str, snap: Snapshot, strict: bool = False) -> set[str]:
-    """Documents the question names: by 文号 (bracket style and spacing ignored), or by year and kind
-    ("2025年的答复", "the 2023 reply", "2023年和2025年这两份答复"), or by kind alone ("规划里…").
-
-    With `strict`, a kind named without a year does not count: "规划里怎么安排的，现在成效如何？" names the
-    plan, but also asks about documents it does not name.
-    """
+def document_naming(text: str, snap: Snapshot) -> tuple[set[str], bool]:
+    """Documents the question names, and whether it names them firmly: by 文号 (bracket style and spacing
+    ignored) or by year and kind ("2025年的答复", "the 2023 reply", "2023年和2025年这两份答复") is firm; by kind
+    alone ("规划里…") is not — "规划里怎么安排的，现在成效如何？" also asks about documents it does not name."""
     key = _number_key(text)
     by_number = {d.doc_id for d in snap.docs.values() if d.doc_number and _number_key(d.doc_number) in key}
     if by_number:
-        return by_number
+        return by_number, True
     named: set[str] = set()
     dated = False
     for kind, words in DOCUMENT_KINDS.items():
@@ -162,7 +163,7 @@ def named_documents(text: str, snap: Snapshot, strict: bool = False) -> set[str]
             years = set(YEAR.findall(clause))
             dated = dated or bool(years)
             named |= {d.doc_id for d in snap.docs.values() if d.kind == kind and (not years or d.date[:4] in years)}
-    return named if dated or not strict else set()
+    return named, dated
 
 
 def place_documents(places: Sequence[str], snap: Snapshot) -> set[str]:
@@ -252,7 +253,7 @@ class Retriever:
         if snap.bm25 is None or not query.keywords:
             return []
         extra = set(query.expansion_keywords)
-        own = [t for t in query.keywords if t not in extra]
+        own = query.own_keywords
         scores = np.asarray(snap.bm25.get_scores(own)) if own else np.zeros(len(snap.chunk_ids))
         if extra:
             scores = scores + EXPANSION_WEIGHT * np.asarray(snap.bm25.get_scores(sorted(extra)))
@@ -267,8 +268,8 @@ class Retriever:
         snap = self.snapshot()
         if not snap.chunks:
             return []
-        loosely = named_documents(query.text, snap)
-        named = named_documents(query.text, snap, strict=True) and loosely
+        loosely, firmly = document_naming(query.text, snap)
+        named = loosely if firmly else set()
         dense = self.dense(query, snap, named) if self.mode in ("hybrid", "dense") else []
         keyword = self.keyword(query, snap, named) if self.mode in ("hybrid", "bm25") else []
         by_place = set() if named else place_documents(query.places, snap)
@@ -295,7 +296,7 @@ class Retriever:
         ranked = sorted(fused, key=lambda c: -fused[c])
         best = ranked[:top_k]
         pool = ranked[: top_k * CITY_POOL]
-        own = [t for t in query.keywords if t not in set(query.expansion_keywords)]
+        own = query.own_keywords
 
         def fit(chunk_id: str) -> float:
             text = snap.chunks[chunk_id].text.lower()
