@@ -14,6 +14,12 @@ from assistant import Assistant, Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
+# The seed documents, by file name in CORPUS.
+REPLY_2023 = "quanzhou-2023-63-reply-pilot-bases.txt"
+REPLY_2025 = "quanzhou-2025-81-reply-sti-industry-fusion.txt"
+REPLY_2026 = "quanzhou-2026-108-reply-tech-transfer.txt"
+PLAN = "quanzhou-14th-five-year-sti-plan.txt"
+NEWS = "xiamen-2026-tech-transfer-measures-news.txt"
 
 # Hypothesis writes its caches (some while collecting) under the working directory: keep them out of the repo.
 set_hypothesis_home_dir(

@@ -15,8 +15,6 @@ from assistant import Assistant
 from assistant.chunk import split_document
 from assistant.load import load_file
 
-REPLY_2023 = "quanzhou-2023-63-reply-pilot-bases.txt"
-NEWS = "xiamen-2026-tech-transfer-measures-news.txt"
 REPLY_ID = "quanzhou-2023-63-reply-pilot-bases"
 NEWS_ID = "xiamen-2026-tech-transfer-measures-news"
 QUESTIONS = ["中试基地能获得什么补贴？", "厦门对技术转移机构有哪些奖励？", "孵化器的一次性补助最高多少？"]

@@ -1,13 +1,12 @@
 """Extractive answers on the real corpus: figures, tables, lists, cities, refusals, follow-ups."""
 
 import re
-from pathlib import Path
 
 import pytest
+from conftest import CORPUS
 
 from assistant.refusal import expected_figure, figure_text
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 pytestmark = pytest.mark.slow
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import CORPUS, NEWS, REPLY_2023
 from servers import free_port
 
 from assistant import Assistant, Settings
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-FILES = ["quanzhou-2023-63-reply-pilot-bases.txt", "xiamen-2026-tech-transfer-measures-news.txt"]
+FILES = [REPLY_2023, NEWS]
 QUESTIONS = [
     "中试基地能获得什么补贴？",
     "厦门科技成果转化信用贷最高多少？",

@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from conftest import CORPUS
 
-ROOT = Path(__file__).resolve().parents[1]
-GOLD = ROOT / "evals" / "gold.jsonl"
-CORPUS = ROOT / "corpus"
+from evals.harness import GOLD
 
 MIN_PER_CATEGORY = {
     "numeric": 15,

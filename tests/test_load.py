@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, NEWS, PLAN, REPLY_2023, REPLY_2025, REPLY_2026
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,12 +15,6 @@ from assistant.clean import clean_text
 from assistant.load import DocumentError, LoadError, load_corpus, load_file, make_doc_id
 from assistant.types import Document
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-NEWS = "xiamen-2026-tech-transfer-measures-news.txt"
-REPLY_2023 = "quanzhou-2023-63-reply-pilot-bases.txt"
-REPLY_2025 = "quanzhou-2025-81-reply-sti-industry-fusion.txt"
-REPLY_2026 = "quanzhou-2026-108-reply-tech-transfer.txt"
-PLAN = "quanzhou-14th-five-year-sti-plan.txt"
 MB = 1024 * 1024
 
 # Verbatim excerpt of the 2023 reply (seed 001), with its PDF page break.

@@ -7,11 +7,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, NEWS, REPLY_2023
 from robustness_support import (
-    NEWS,
     QUESTIONS,
-    REPLY_2023,
     assert_consistent,
     cli,
     cli_env,

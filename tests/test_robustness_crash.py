@@ -10,13 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, NEWS, REPLY_2023
 from robustness_support import (
-    NEWS,
     NEWS_ID,
     NOTICE,
     QUESTIONS,
-    REPLY_2023,
     REPLY_ID,
     assert_cites_real_passages,
     assert_consistent,

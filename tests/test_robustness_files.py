@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, make_settings
+from conftest import CORPUS, NEWS, REPLY_2023, make_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +21,6 @@ from assistant.chunk import count_tokens, split_document
 from assistant.load import DocumentError, LoadError, load_corpus, load_file
 from assistant.types import Chunk, Document
 
-REPLY_2023 = "quanzhou-2023-63-reply-pilot-bases.txt"
-NEWS = "xiamen-2026-tech-transfer-measures-news.txt"
 PILOT = "中试基地能获得什么补贴？"
 MB = 1024 * 1024
 LIMIT = 8 * MB  # the size limit of the tests that reject a 50 MB file
