@@ -1,6 +1,6 @@
 """Gradio UI over the Assistant: chat with cited sources and a document viewer, corpus and evaluation tabs.
 
-Only wiring lives here; HTML comes from assistant.render and every answer from the Assistant.
+Only wiring lives here; HTML comes from assistant.ui.render and every answer from the Assistant.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Settings
-from assistant.load import DocumentError
-from assistant.readers import SUPPORTED_SUFFIXES
-from assistant.render import (
+from assistant.ingest.load import DocumentError
+from assistant.ingest.readers import SUPPORTED_SUFFIXES
+from assistant.ui.render import (
     BRIDGE_JS,
     CSS,
     DOC_JS,
@@ -87,7 +87,7 @@ def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR) -> gr.Blocks:
 
 def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
     """The chat, its export and settings, and the document panel the citation cards open."""
-    modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.llm is not None else [])
+    modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.answer.llm is not None else [])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=420):
             chatbot = gr.Chatbot(
@@ -121,10 +121,10 @@ def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
             with gr.Accordion("设置 Settings", open=False, elem_id="pqa-settings"):
                 mode = gr.Radio(
                     modes,
-                    value="llm" if assistant.settings.answer_mode == "llm" and assistant.llm else "extractive",
+                    value="llm" if assistant.settings.answer_mode == "llm" and assistant.answer.llm else "extractive",
                     label="回答方式 Answer mode",
                     info=None
-                    if assistant.llm
+                    if assistant.answer.llm
                     else "未配置大模型（POLICYQA_LLM_BASE_URL / POLICYQA_LLM_MODEL），仅摘录模式。",
                     elem_id="pqa-mode",
                 )

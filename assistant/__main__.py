@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 
 from assistant import Assistant, Settings
-from assistant.index import IndexBusyError, IndexCorruptError
+from assistant.ingest.store import IndexBusyError, IndexCorruptError
 
 
 def _print_answer(answer, as_json: bool) -> None:

@@ -15,18 +15,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import compose_answer
-from assistant.chunk import split_document
-from assistant.embed import CachedEmbedder, embedder_from_settings
-from assistant.index import Index, IngestReport, Snapshot, indexed_text
-from assistant.lexicon import Lexicon, load_lexicon
-from assistant.load import DocumentError, is_ignored, load_corpus, load_file, text_key
-from assistant.readers import SUPPORTED_SUFFIXES
-from assistant.repair import open_index, repair_index_files
+from assistant.answer.compose import compose_answer
+from assistant.answer.verify import check_answer
+from assistant.ingest.chunk import split_document
+from assistant.ingest.embed import CachedEmbedder, embedder_from_settings
+from assistant.ingest.load import DocumentError, is_ignored, load_corpus, load_file, text_key
+from assistant.ingest.readers import SUPPORTED_SUFFIXES
+from assistant.ingest.repair import open_index, repair_index_files
+from assistant.ingest.store import Index, IngestReport, Snapshot, indexed_text
+from assistant.lang.lexicon import Lexicon, load_lexicon
 from assistant.retrieve import Query, Retriever, build_query, is_english
 from assistant.settings import Settings, configure_offline
 from assistant.types import Answer, Document, Hit
-from assistant.verify import check_answer
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
 # Emoji and pictographs, dingbats, the emoji variation selector and tag characters: no meaning for search.
@@ -114,7 +114,7 @@ class Assistant:
         index = open_index(settings, embedder, lexicon, recovered)
         llm = None
         if settings.llm_configured:
-            from assistant.llm import build_llm
+            from assistant.answer.llm import build_llm
 
             llm = build_llm(settings)
         return cls(settings, index, embedder, lexicon, llm)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from assistant import Assistant
-from assistant.embed import CachedEmbedder
+from assistant.ingest.embed import CachedEmbedder
 from assistant.types import Answer
 
 SYSTEMS = ("full", "dense", "bm25", "stock-llamaindex")
@@ -85,7 +85,7 @@ class StockLlamaIndexSystem:
         from llama_index.core import Document, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
 
-        from assistant.embed import LlamaEmbedding
+        from assistant.ingest.embed import LlamaEmbedding
 
         docs = [
             Document(
@@ -137,7 +137,7 @@ def build_systems(names: Sequence[str], base: Assistant) -> list[System]:
         if name in _MODES:
             systems.append(AssistantSystem(name, assistant_in_mode(base, _MODES[name])))
         else:
-            from assistant.load import load_corpus
+            from assistant.ingest.load import load_corpus
 
             documents, _ = load_corpus(base.settings.corpus_dir, base.settings.max_file_bytes)
             systems.append(StockLlamaIndexSystem(documents, base.embedder))

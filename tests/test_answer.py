@@ -5,7 +5,8 @@ import re
 import pytest
 from conftest import CORPUS
 
-from assistant.refusal import expected_figure, figure_text
+from assistant.answer.refusal import expected_figure
+from assistant.lang.figures import figure_text
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.lexicon import load_lexicon, normalize_query
+from assistant.lang.lexicon import load_lexicon, normalize_query
 
 GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml"
 

@@ -10,8 +10,8 @@ from conftest import make_settings
 from fake_openai import FakeOpenAI, Messages, Reply, closed_port
 
 from assistant import Assistant
-from assistant.llm import BAD_CITATION, FAILED_CHECK, UNAVAILABLE, build_llm
-from assistant.prompts import PromptSet
+from assistant.answer.llm import BAD_CITATION, FAILED_CHECK, UNAVAILABLE, build_llm
+from assistant.answer.prompts import PromptSet
 
 PILOT = """泉州市科学技术局
 

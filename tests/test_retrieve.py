@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.lexicon import load_lexicon
+from assistant.lang.lexicon import load_lexicon
 from assistant.retrieve import build_query, fuse_rankings, is_english, resolve_followup
 
 GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml"

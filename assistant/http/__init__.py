@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from assistant.http.openai_compat import openai_routes
 from assistant.http.routes import api_routes
 from assistant.http.schemas import error_response
-from assistant.index import IndexBusyError
+from assistant.ingest.store import IndexBusyError
 
 log = logging.getLogger("assistant.http")
 API_PREFIXES = ("/api/", "/v1/")

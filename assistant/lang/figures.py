@@ -150,3 +150,18 @@ def figure_supported(figure: Figure, passage_figures: list[Figure], passage_text
             not other.scale and other.mantissa == figure.mantissa for other in passage_figures
         )
     return False
+
+
+def figure_text(text: str) -> str:
+    """A table row's numeric cells with their units attached ("2022年: 62" + "单位: 个" → "62个"), for figure checks."""
+    if " | " not in text and ": " not in text:
+        return text
+    cells = [c.split(":", 1) for c in text.split(" | ") if ":" in c]
+    unit = next((v.strip() for h, v in cells if "单位" in h), "")
+    extra = []
+    for header, value in cells:
+        value = value.strip()
+        in_header = re.search(r"[（(]([^）)]+)[）)]", header)
+        if re.fullmatch(r"\[?-?\d[\d.,]*\]?(?:以上)?", value):
+            extra.append(value.strip("[]") + (in_header.group(1) if in_header else unit))
+    return f"{text} {' '.join(extra)}"

@@ -7,10 +7,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.chunk import split_sentences
-from assistant.index import Snapshot
-from assistant.lexicon import YEAR
-from assistant.refusal import figure_text
+from assistant.ingest.chunk import split_sentences
+from assistant.ingest.store import Snapshot
+from assistant.lang.figures import figure_text
+from assistant.lang.lexicon import YEAR
 from assistant.retrieve import Query
 from assistant.types import Hit
 

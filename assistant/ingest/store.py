@@ -24,11 +24,11 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from assistant.embed import CachedEmbedder
-from assistant.lexicon import Lexicon
+from assistant.ingest.embed import CachedEmbedder
+from assistant.lang.lexicon import Lexicon
 from assistant.types import Chunk, Document
 
-log = logging.getLogger("assistant.index")
+log = logging.getLogger("assistant.ingest.store")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, content_hash TEXT, status TEXT, meta TEXT);
 CREATE TABLE IF NOT EXISTS chunks (

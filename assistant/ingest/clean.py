@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from assistant.headings import parse_heading
+from assistant.ingest.headings import parse_heading
 
 # Lines of scraped web pages that are never document content. Extend freely; each pattern is
 # searched in one stripped line, and only lines up to _MAX_BOILERPLATE_CHARS long are dropped.

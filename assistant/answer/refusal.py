@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.index import Snapshot
-from assistant.lexicon import YEAR
+from assistant.ingest.store import Snapshot
+from assistant.lang.figures import figure_text
+from assistant.lang.lexicon import YEAR
 from assistant.types import Hit
 
 # What kind of figure a question asks for, and what such a figure looks like in a passage.
@@ -131,21 +132,6 @@ def judge_evidence(ev: Evidence) -> Verdict:
     if " | " in best.text and _EMPTY_CELL.search(best.text):
         return Verdict(refused=True, kind="not_stated", quoted=[best])
     return Verdict(refused=False)
-
-
-def figure_text(text: str) -> str:
-    """A table row's numeric cells with their units attached ("2022年: 62" + "单位: 个" → "62个"), for figure checks."""
-    if " | " not in text and ": " not in text:
-        return text
-    cells = [c.split(":", 1) for c in text.split(" | ") if ":" in c]
-    unit = next((v.strip() for h, v in cells if "单位" in h), "")
-    extra = []
-    for header, value in cells:
-        value = value.strip()
-        in_header = re.search(r"[（(]([^）)]+)[）)]", header)
-        if re.fullmatch(r"\[?-?\d[\d.,]*\]?(?:以上)?", value):
-            extra.append(value.strip("[]") + (in_header.group(1) if in_header else unit))
-    return f"{text} {' '.join(extra)}"
 
 
 def expected_figure(question: str) -> re.Pattern[str] | None:

@@ -6,11 +6,11 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant.chunk import split_sentences
-from assistant.extract import RATIO_PHRASE, Candidate, score_candidates
-from assistant.index import Snapshot
-from assistant.lexicon import YEAR
-from assistant.refusal import Evidence, judge_evidence, refusal_text
+from assistant.answer.refusal import Evidence, judge_evidence, refusal_text
+from assistant.answer.score import RATIO_PHRASE, Candidate, score_candidates
+from assistant.ingest.chunk import split_sentences
+from assistant.ingest.store import Snapshot
+from assistant.lang.lexicon import YEAR
 from assistant.retrieve import Query, document_naming
 from assistant.types import Answer, Citation, Hit
 

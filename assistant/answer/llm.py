@@ -12,14 +12,14 @@ from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
-from assistant.answer import citation_for
-from assistant.index import Snapshot
-from assistant.prompts import PromptSet
-from assistant.refusal import Verdict, refusal_text
+from assistant.answer.compose import citation_for
+from assistant.answer.prompts import PromptSet
+from assistant.answer.refusal import Verdict, refusal_text
+from assistant.answer.verify import drop_unsupported, markers_in, renumber, verify_answer
+from assistant.ingest.store import Snapshot
 from assistant.retrieve import Query
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, Hit
-from assistant.verify import drop_unsupported, markers_in, renumber, verify_answer
 
 log = logging.getLogger(__name__)
 

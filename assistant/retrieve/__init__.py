@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.embed import CachedEmbedder
-from assistant.index import Index, Snapshot
-from assistant.lexicon import YEAR, Lexicon, normalize_query
+from assistant.ingest.embed import CachedEmbedder
+from assistant.ingest.store import Index, Snapshot
+from assistant.lang.lexicon import YEAR, Lexicon, normalize_query
 from assistant.types import Hit
 
 _FOLLOWUP_START = re.compile(r"^(那|那么|那在|还有|另外|and\b|what about\b|how about\b|and for\b|also\b)", re.I)
