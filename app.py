@@ -5,6 +5,10 @@ Only wiring lives here; HTML comes from assistant.ui.render and every answer fro
 
 from __future__ import annotations
 
+from assistant.settings import configure_offline
+
+configure_offline()  # before any library reads the environment
+
 import asyncio
 import base64
 import hashlib

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from assistant.settings import configure_offline
+
+configure_offline()  # before any library reads the environment
+
 import argparse
 import json
 import sys
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         assistant = Assistant.from_settings(settings)
         if args.command == "ingest":
-            report = assistant.ingest(progress=sys.stderr.isatty() or True)
+            report = assistant.ingest(progress=True)
             for error in report.errors:
                 print(f"skipped: {error}", file=sys.stderr)
             print(

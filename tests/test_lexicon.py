@@ -38,11 +38,6 @@ def test_expand_does_not_match_english_word_inside_another(lexicon):
     assert "贷款" not in lexicon.expand("Tell me about loanwords")
 
 
-def test_places_in_finds_english_and_chinese_names(lexicon):
-    assert lexicon.places_in("What does Shenzhen offer?") == ["深圳"]
-    assert lexicon.places_in("厦门和泉州有什么不同") == ["泉州", "厦门"]
-
-
 def test_load_lexicon_without_glossary_still_tokenizes_chinese():
     plain = load_lexicon(None)
     assert plain.tokenize("科技成果转化") != []

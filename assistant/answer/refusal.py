@@ -1,175 +1,165 @@
-"""When to refuse, and how to say so: not covered at all, or mentioned without the figure asked for."""
+"""When to refuse, and how to say so: not covered at all, or covered without what was asked (graded)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
+from assistant.answer.score import wanted_values
 from assistant.ingest.store import Snapshot
-from assistant.lang.figures import figure_text
-from assistant.lang.lexicon import YEAR
-from assistant.types import Hit
+from assistant.lang.figures import value_kinds
+from assistant.lang.places import gazetteer
+from assistant.settings import RefusalSettings
+from assistant.types import Candidate, Document, Hit, Intent, Verdict
 
-# What kind of figure a question asks for, and what such a figure looks like in a passage.
-EXPECTED_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (
-        re.compile(
-            r"哪一天|哪天|几月几日|什么时候(?:发布|印发|出台)|发布日期|印发日期|what date|which day|when was .* (?:issued|published|released)",
-            re.I,
-        ),
-        re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月|\d{4}-\d{1,2}-\d{1,2}"),
-    ),
-    (
-        re.compile(
-            r"比例|百分之|百分比|占比|费率|利率|贴息|percentage|percent|ratio|share of|interest rate|\brate\b", re.I
-        ),
-        re.compile(r"\d\s*[%％]|百分之|\d+\s*[:：︰]\s*\d"),
-    ),
-    (
-        re.compile(
-            r"多少(?:钱|万|元|资金|经费|租金|补贴|奖励|资助|补助)|(?:补贴|奖励|资助|补助|减免|给)多少|金额|额度|"
-            r"how much (?:money|funding|support|subsidy|reward|award)|amount|spending|expenditure",
-            re.I,
-        ),
-        re.compile(r"\d[\d.,]*\s*(?:万元|亿元|元)"),
-    ),
-    (
-        re.compile(r"(?<!哪)几(?:个|家|项|名|人|次|所|条|批|场)|多少(?:个|家|项|名|人|次|所|条|批|场)|how many", re.I),
-        re.compile(r"\d+\s*(?:个|家|项|名|人|次|所|条|批|场|件|多)"),
-    ),
-)
 # "上海、深圳、武汉、成都等地区": places named only as examples in a list are not what a passage is about.
 _PASSING_MENTION = re.compile(r"(?:[\u4e00-\u9fff]{2,5}、){2,}[\u4e00-\u9fff]{2,5}等")
-# Named planning periods ("十四五") are constraints like years: another period is another plan.
-_PERIOD = re.compile(r"十[一二三四五六七八九]五")
 _EMPTY_CELL = re.compile(r"(?:^|\| )[^|:]{1,30}:\s*(?:\||$)")  # a focused table cell with no value
-
-# Calibrated on evals/gold.jsonl (answerable vs unanswerable); see evals/README.md.
-MIN_COVERAGE = 0.45
-FIGURE_COVERAGE = 0.75
-MIN_DENSE = 0.84
-HARD_FLOOR = 0.2  # below this, too little of the question is in any passage, however similar it reads
-
+# A statement of what is planned rather than what was achieved.
+_TARGET_SENTENCE = re.compile(r"目标|力争|预计|计划|到\d{4}年|将(?:达到|实现|突破|建成)|target|goal|expected to", re.I)
+_ACTUAL_SENTENCE = re.compile(r"已|截至|截止|累计|共有|现有|实现了|完成了|达到了|\d{4}年(?:全年|末|底)")
 
 REFUSAL_ZH = "文档中没有找到可以回答这个问题的内容。"
 REFUSAL_EN = "The documents do not contain an answer to this question."
+# How a refusal names what the closest passage lacks.
+LACKS_ZH = {
+    "date": "日期",
+    "amount": "金额",
+    "ratio": "比例",
+    "count": "数量",
+    "figure": "具体数字",
+    "actual": "实际完成值（只有目标）",
+}
+LACKS_EN = {
+    "date": "the date",
+    "amount": "the amount",
+    "ratio": "the ratio",
+    "count": "the number",
+    "figure": "the figure",
+    "actual": "the actual value (only a target)",
+}
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """What the answerer found for a question."""
-
-    question: str
-    query: Any  # retrieve.Query
-    hits: list[Hit]
-    candidates: Sequence[Any]  # answer.Candidate, best first
-    snap: Snapshot
-    lexicon: Any = None  # lexicon.Lexicon: place aliases and regions
+def _context(hit: Hit, doc: Document | None) -> str:
+    meta = f"{doc.city} {doc.title} {doc.doc_number} {doc.date}" if doc else ""
+    return f"{meta} {hit.chunk.section}"
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """Whether to refuse, why, and the passages worth quoting with the refusal."""
-
-    refused: bool
-    kind: str = ""  # not_covered | not_stated
-    missing: list[str] = field(default_factory=list)  # places/years the documents lack
-    quoted: list[Any] = field(default_factory=list)
+def _place_met(place: str, text: str, doc: Document | None) -> bool:
+    """A place is met by name in the text, or by the document's own place lying in it or containing it."""
+    if gazetteer().mentions(place, text):
+        return True
+    wanted, home = gazetteer().get(place), gazetteer().get(doc.city) if doc and doc.city else None
+    return bool(wanted and home and (home.within(wanted) or wanted.within(home)))
 
 
-def _missing_constraints(ev: Evidence) -> list[str]:
-    """Places and years the question names that the best evidence (its sentences or documents) does not."""
-    best = ev.candidates[0].score
-    support = [c for c in ev.candidates if c.score >= best * 0.6][:8]
-    texts = []
-    for hit_index in dict.fromkeys(c.hit_index for c in support):
-        hit = ev.hits[hit_index]
-        doc = ev.snap.docs.get(hit.chunk.doc_id)
-        meta = f"{doc.city} {doc.title} {doc.doc_number} {doc.date}" if doc else ""
-        texts.append(f"{meta} {hit.chunk.section} {hit.chunk.text}")
-    joined = _PASSING_MENTION.sub("", " ".join(texts))
-    cities = {d.city for d in ev.snap.docs.values() if d.city}
-    missing = [p for p in ev.query.places if p not in cities and not _place_in(p, joined, ev.lexicon, cities)]
-    missing += [y for y in dict.fromkeys(YEAR.findall(ev.query.text)) if y not in joined]
-    # A planning period ("十五五") counts as covered when any retrieved document mentions it.
-    hit_docs = " ".join(ev.snap.docs[h.chunk.doc_id].text for h in ev.hits if h.chunk.doc_id in ev.snap.docs)
-    missing += [p for p in dict.fromkeys(_PERIOD.findall(ev.query.text)) if p not in hit_docs]
+def uncovered(intent: Intent, hits: Sequence[Hit], snap: Snapshot) -> list[str]:
+    """Places, years and planning periods the question names that no retrieved passage or its document has."""
+    texts = {
+        h.chunk.chunk_id: _PASSING_MENTION.sub("", f"{_context(h, snap.docs.get(h.chunk.doc_id))} {h.chunk.text}")
+        for h in hits
+    }
+    joined = " ".join(texts.values())
+    docs = [snap.docs.get(h.chunk.doc_id) for h in hits]
+    missing = [p for p in intent.constraints.places if not any(_place_met(p, joined, d) for d in docs)]
+    missing += [y for y in intent.constraints.years if y not in joined]
+    missing += [p for p in intent.constraints.periods if p not in joined]
     return missing
 
 
-def _place_in(place: str, text: str, lexicon: Any, cities: set[str]) -> bool:
-    """A place is in the evidence by name or alias (沪 for 上海), or as the region of a corpus city."""
-    if place in text:
-        return True
-    if lexicon is None:
-        return False
-    if any(alias in text for alias in lexicon.place_aliases.get(place, ())):
-        return True
-    return any(lexicon.regions.get(city) == place for city in cities)
+def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> list[str]:
+    """What one quotable sentence (with its section and document) fails to meet of the question, jointly."""
+    # A year may be stated earlier in the passage ("2022年，…。新增…32家"), not after the sentence.
+    upto = hit.chunk.text.find(cand.text[:12])
+    context = f"{_context(hit, doc)} {hit.chunk.text[: upto if upto >= 0 else 0]} {cand.text}"
+    missing: list[str] = []
+    places = intent.constraints.places
+    if places and not intent.compare and not all(_place_met(p, context, doc) for p in places):
+        missing += [p for p in places if not _place_met(p, context, doc)]
+    if not intent.compare:
+        missing += [y for y in intent.constraints.years if y not in context]
+    wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
+    if wanted and not value_kinds(cand.text) & wanted:
+        missing.append(intent.answer_type)
+    if (
+        intent.constraints.target is False
+        and _TARGET_SENTENCE.search(cand.text)
+        and not _ACTUAL_SENTENCE.search(cand.text)
+    ):
+        missing.append("actual")
+    return missing
 
 
-def judge_evidence(ev: Evidence) -> Verdict:
-    """Refuse when the question's places/years are absent, the evidence is weak, or the figure is not stated."""
-    if not ev.hits or not ev.candidates:
+def judge(
+    intent: Intent, hits: Sequence[Hit], candidates: Sequence[Candidate], snap: Snapshot, settings: RefusalSettings
+) -> Verdict:
+    """Refuse when the question's places/years/periods are absent, the evidence is weak, or no sentence meets
+    every constraint jointly; otherwise the sentences that do, best first."""
+    if not hits or not candidates:
         return Verdict(refused=True, kind="not_covered")
-    missing = _missing_constraints(ev)
+    missing = uncovered(intent, hits, snap)
     if missing:
         return Verdict(refused=True, kind="not_covered", missing=missing)
-    best = ev.candidates[0]
-    top_dense = max(h.dense_score for h in ev.hits)
-    if best.coverage < HARD_FLOOR or (best.coverage < MIN_COVERAGE and top_dense < MIN_DENSE):
+    best = candidates[0]
+    top_dense = max(h.dense_score for h in hits)
+    if best.coverage < settings.hard_floor or (
+        best.coverage < settings.min_coverage and top_dense < settings.min_dense
+    ):
         return Verdict(refused=True, kind="not_covered")
-    figure = expected_figure(ev.question)
-    if figure is not None:
-        # The figure must sit in a sentence that is about the question, not anywhere nearby.
-        relevant = [
-            c for c in ev.candidates if c.score >= best.score * 0.6 and c.coverage >= best.coverage * FIGURE_COVERAGE
-        ][:8]
-        if not any(figure.search(figure_text(c.text)) for c in relevant):
-            return Verdict(refused=True, kind="not_stated", quoted=[best])
-    if " | " in best.text and _EMPTY_CELL.search(best.text):
-        return Verdict(refused=True, kind="not_stated", quoted=[best])
-    return Verdict(refused=False)
+    relevant = [
+        c
+        for c in candidates
+        if c.score >= best.score * settings.support_share and c.coverage >= best.coverage * settings.figure_coverage
+    ][: settings.evidence_sentences]
+    verdicts = [
+        (c, lacks(intent, c, hits[c.hit_index], snap.docs.get(hits[c.hit_index].chunk.doc_id))) for c in relevant
+    ]
+    meeting = [c for c, lacking in verdicts if not lacking]
+    if not meeting:
+        closest, lacking = verdicts[0] if verdicts else (best, [])
+        return Verdict(refused=True, kind="not_stated", missing=lacking, quoted=[closest])
+    if " | " in meeting[0].text and _EMPTY_CELL.search(meeting[0].text):
+        return Verdict(refused=True, kind="not_stated", missing=[intent.answer_type], quoted=[meeting[0]])
+    return Verdict(refused=False, quoted=meeting)
 
 
-def expected_figure(question: str) -> re.Pattern[str] | None:
-    """The pattern of the figure a question asks for (a date, a percentage, an amount), if any."""
-    for asks, looks_like in EXPECTED_FIGURES:
-        if asks.search(question):
-            return looks_like
-    return None
-
-
-def coverage_summary(snap: Snapshot, english: bool, place_names: dict[str, str] | None = None) -> str:
-    """One line naming what the corpus covers: its cities and a few document labels."""
+def coverage_summary(snap: Snapshot, english: bool) -> str:
+    """One line naming what the corpus covers: its places and a few document labels."""
     cities = sorted({d.city for d in snap.docs.values() if d.city})
-    if english:
-        cities = [f"{(place_names or {}).get(c, c)} ({c})" for c in cities]
     labels = [d.doc_number or d.title for d in sorted(snap.docs.values(), key=lambda d: d.doc_id)][:6]
     more = len(snap.docs) - len(labels)
     listing = "；".join(labels) + (f" 等 {len(snap.docs)} 份" if more > 0 else "")
     if english:
+        cities = [f"{gazetteer().english_name(c)} ({c})" for c in cities]
         return f"The corpus covers {', '.join(cities) or 'no city'}: {listing}."
     return f"文档范围：{'、'.join(cities) or '—'}（{listing}）。"
 
 
-def refusal_text(verdict: Verdict, snap: Snapshot, english: bool, place_names: dict[str, str] | None = None) -> str:
-    """The refusal message in the question's language."""
+def _lacking_words(missing: Sequence[str], english: bool) -> str:
+    words = LACKS_EN if english else LACKS_ZH
+    if english:
+        named = [words.get(m, gazetteer().english_name(m)) for m in missing]
+    else:
+        named = [words.get(m, m) for m in missing]
+    return (", ".join(named) if english else "、".join(named)) if named else ""
+
+
+def refusal_text(verdict: Verdict, snap: Snapshot, english: bool) -> str:
+    """The refusal message in the question's language; a not-stated one quotes what the documents do say."""
     if verdict.kind == "not_stated" and verdict.quoted:
         quote = verdict.quoted[0].text
+        years = [m for m in verdict.missing if m.isdigit()]
+        lacking = _lacking_words([m for m in verdict.missing if not m.isdigit()], english)
+        if years:
+            lacking = ("the year asked" if english else "所问年份的内容") + (
+                f", {lacking}" if english and lacking else f"、{lacking}" if lacking else ""
+            )
         if english:
-            return f"The documents mention this but do not state the figure: “{quote}”[1]"
-        return f"文档提到了这一点，但没有给出具体数字：“{quote}”[1]"
+            what = lacking or "what was asked"
+            return f"The documents mention this but do not state {what}. The closest passage: “{quote}”[1]"
+        return f"文档提到了相关内容，但没有给出{lacking or '所问的具体内容'}。最接近的原文：“{quote}”[1]"
     head = REFUSAL_EN if english else REFUSAL_ZH
     if verdict.missing:
-        names = (
-            ", ".join(
-                f"{(place_names or {}).get(m, m)} ({m})" if m in (place_names or {}) else m for m in verdict.missing
-            )
-            if english
-            else "、".join(verdict.missing)
-        )
+        names = _lacking_words(verdict.missing, english)
         head = f"The documents say nothing about {names}." if english else f"文档中没有关于{names}的内容。"
-    return f"{head} {coverage_summary(snap, english, place_names)}"
+    return f"{head} {coverage_summary(snap, english)}"

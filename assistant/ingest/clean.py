@@ -86,11 +86,6 @@ def drop_boilerplate(lines: list[str]) -> list[str]:
     return [line for i, line in enumerate(lines) if i not in dropped]
 
 
-def is_boilerplate(line: str) -> bool:
-    """True for a line that is web-page chrome wherever it stands (login, QR codes, ICP, ©)."""
-    return _boilerplate_kind(line) == "always"
-
-
 def _boilerplate_kind(line: str) -> str:
     if line.startswith("\t"):
         return ""  # table cell
