@@ -265,6 +265,21 @@ class Assistant:
                     yield piece
         yield self._verified(answer, started, retrieved)
 
+    def answer_from_hits(self, question: str, hits: list[Hit], history=None) -> Answer:
+        """The extractive answer (verified) composed from given passages (for baselines)."""
+        started = time.perf_counter()
+        query = build_query(question, usable_history(history), self.lexicon)
+        answer = compose_answer(
+            question,
+            query,
+            hits,
+            self.snapshot(),
+            self.settings.max_answer_sentences,
+            place_names=self.lexicon.place_names_en,
+            lexicon=self.lexicon,
+        )
+        return self._verified(answer, started, started)
+
     def _llm_for(self, mode: str | None) -> Any:
         return self.llm if (mode or self.settings.answer_mode) == "llm" else None
 
