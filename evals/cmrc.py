@@ -143,6 +143,12 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _shown(path: Path) -> str:
+    """A path with the home folder written as ~ (the report is committed)."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+
+
 def _cell(value: Any, kind: str) -> str:
     if value is None:
         return "—"
@@ -166,7 +172,7 @@ def run(passages: int, seed: int, cache: Path) -> dict[str, Any]:
         "description": (
             f"Seed {seed}: {passages} CMRC 2018 passages ingested ({sum(q.kind == 'near_miss' for q in sample.questions)}"
             f" of them as near misses), {len({q.context_id for q in sample.questions if q.kind == 'withheld'})} more"
-            f" withheld; sample {sample.key}, index in `{root}`. Similarity-threshold baseline: refuse when the best"
+            f" withheld; sample {sample.key}, index in `{_shown(root)}`. Similarity-threshold baseline: refuse when the best"
             f" dense similarity is below {threshold:.4f}, the {100 * BASELINE_REFUSALS:.0f}th percentile over the"
             " answerable questions of the dev half. 'assistant or threshold' refuses when either does."
         ),

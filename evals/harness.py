@@ -212,5 +212,5 @@ def summarize_groups(results: Sequence[ItemResult]) -> dict[str, Any]:
 
 def summarize_splits(results: Sequence[ItemResult]) -> dict[str, Any]:
     """Grouped summaries of the dev split, the test split, and all items together."""
-    splits = {name: [r for r in results if r.split == name] for name in SPLITS}
+    splits = {name: [r for r in results if r.split == name] for name in sorted(SPLITS, reverse=True)}  # test first
     return {name: summarize_groups(rs) for name, rs in splits.items() if rs} | {"all": summarize_groups(results)}

@@ -150,7 +150,7 @@ def render_markdown(
     lines += ["## Headline: test split (gated), dev split (tuned on), all items", ""]
     lines += table(split_rows(systems), columns, "system · split")
     lines += ["", "Systems:", ""] + [f"- **{name}**: {s['description']}" for name, s in systems.items()]
-    lines += ["", *report["notes"], ""]
+    lines += ["", *(f"- {note}" for note in report["notes"]), ""]
     lines += ["Timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in report["timings"].items()), ""]
     lines += [f"![{name}]({name})" for name in charts] + [""]
     if "full" in systems:
