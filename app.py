@@ -91,7 +91,7 @@ def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR) -> gr.Blocks:
 
 def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
     """The chat, its export and settings, and the document panel the citation cards open."""
-    modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.answer.llm is not None else [])
+    modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.llm is not None else [])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=420):
             chatbot = gr.Chatbot(
@@ -125,10 +125,10 @@ def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
             with gr.Accordion("设置 Settings", open=False, elem_id="pqa-settings"):
                 mode = gr.Radio(
                     modes,
-                    value="llm" if assistant.settings.answer_mode == "llm" and assistant.answer.llm else "extractive",
+                    value="llm" if assistant.settings.answer_mode == "llm" and assistant.llm else "extractive",
                     label="回答方式 Answer mode",
                     info=None
-                    if assistant.answer.llm
+                    if assistant.llm
                     else "未配置大模型（POLICYQA_LLM_BASE_URL / POLICYQA_LLM_MODEL），仅摘录模式。",
                     elem_id="pqa-mode",
                 )

@@ -264,6 +264,14 @@ class Assistant:
                     yield piece
         yield self._verified(answer, started, retrieved)
 
+    def answer_from_hits(self, question: str, hits: list[Hit], history: Sequence[dict] | None = None) -> Answer:
+        """The extractive answer (verified) composed from given passages (for baselines)."""
+        started = time.perf_counter()
+        snap = self.snapshot()
+        intent = read_intent(question, usable_history(history), self.lexicon, snap.docs)
+        answer = compose_answer(intent, hits, snap, self.settings.answer, self.settings.refusal)
+        return self._verified(replace(answer, config_hash=self.config_hash), started, started)
+
     def _llm_for(self, mode: str | None) -> LLMAnswerer | None:
         return self.llm if (mode or self.settings.answer_mode) == "llm" else None
 
