@@ -52,6 +52,7 @@ class RefusalSettings(BaseModel):
     support_share: float = 0.6  # candidates within this share of the best one count as evidence
     figure_coverage: float = 0.75  # a typed value counts in a sentence covering this share of the best's coverage
     evidence_sentences: int = 8  # how many candidates are examined for a joint match
+    learned: bool = True  # also refuse when the fitted answerability score (answer/answerability.json) is low
 
 
 class Settings(BaseSettings):

@@ -9,7 +9,7 @@ from assistant.answer.refusal import judge, refusal_text
 from assistant.answer.score import WANTED_VALUES, score_candidates
 from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
-from assistant.lang.figures import RATIO_PHRASE
+from assistant.lang.figures import RATIO_PHRASE, extract_figures
 from assistant.lang.places import gazetteer
 from assistant.settings import AnswerSettings, RefusalSettings
 from assistant.types import Answer, Candidate, Citation, Hit, Intent
@@ -24,6 +24,10 @@ _SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经
 
 
 def _similar(a: str, b: str) -> bool:
+    """Near-duplicates: most bigrams shared, and some figure too (one city's 300万元 is not another's 500万元)."""
+    figures_a, figures_b = {f.value for f in extract_figures(a)}, {f.value for f in extract_figures(b)}
+    if figures_a and figures_b and not figures_a & figures_b:
+        return False
     grams_a = {a[i : i + 2] for i in range(len(a) - 1)}
     grams_b = {b[i : i + 2] for i in range(len(b) - 1)}
     if not grams_a or not grams_b:
@@ -36,13 +40,15 @@ def select_sentences(
 ) -> list[Candidate]:
     """Greedy in the given order (callers put each group's best first), no near-duplicates, within the budget.
 
-    The first `leaders` candidates (each compared document's or city's best) are exempt from the score floor:
-    a comparison needs every side, even when one side's sentence says less of the question.
+    The first `leaders` candidates (each compared document's or city's best) are exempt from the score floor
+    and widen the budget: a comparison needs every side, even when one side's sentence says less of the question.
     """
     if not candidates:
         return []
     floor = candidates[0].score * (settings.list_floor if broad else settings.floor)
-    max_sentences, max_chars = settings.max_sentences, settings.max_chars
+    # Every compared side is heard: ten cities compared need ten quotes, whatever the usual budget.
+    max_sentences = max(settings.max_sentences, leaders)
+    max_chars = max(settings.max_chars, leaders * settings.max_sentence_chars)
     pool = [*candidates[:leaders], *(c for c in candidates[leaders:] if c.score >= floor)]
     chosen: list[Candidate] = []
     length = 0

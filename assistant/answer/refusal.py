@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.answer.answerability import features, load_answerability
 from assistant.answer.score import wanted_values
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import value_kinds
@@ -120,6 +121,11 @@ def judge(
         return Verdict(refused=True, kind="not_stated", missing=lacking, quoted=[closest])
     if " | " in meeting[0].text and _EMPTY_CELL.search(meeting[0].text):
         return Verdict(refused=True, kind="not_stated", missing=[intent.answer_type], quoted=[meeting[0]])
+    # The model was fitted on hybrid retrieval: without dense scores (keyword-only fallback, BM25 baseline) its
+    # inputs are out of range, and the hand-set floors decide alone.
+    model = load_answerability() if settings.learned and top_dense > 0 else None
+    if model is not None and model.probability(features(intent, hits, candidates, snap)) < model.threshold:
+        return Verdict(refused=True, kind="not_covered")
     return Verdict(refused=False, quoted=meeting)
 
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 import itertools
 import re
 
-FIELDS = ("title", "issuer", "doc_number", "date", "city", "kind", "addressee")
+from assistant.lang.places import gazetteer
 
-# Cities recognised in an issuer or a title; extend as the corpus grows.
-# fmt: off
-CITIES = (
-    "泉州", "厦门", "福州", "漳州", "莆田", "三明", "南平", "龙岩", "宁德", "晋江", "石狮", "南安",
-    "北京", "上海", "天津", "重庆", "深圳", "广州", "杭州", "南京", "苏州", "武汉", "成都", "西安",
-)
-# fmt: on
+FIELDS = ("title", "issuer", "doc_number", "date", "city", "kind", "addressee")
 
 _HEAD_LINES = 20
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,8}\s*[〔\[［【(（]\s*((?:19|20)\d{2})\s*[〕\]］】)）]\s*第?\s*\d+\s*号")
@@ -51,7 +45,7 @@ def extract_metadata(text: str) -> dict[str, str]:
         "issuer": issuer,
         "doc_number": doc_number,
         "date": find_date(text, doc_number),
-        "city": find_city(issuer, title),
+        "city": find_city(issuer, title, head[:5]),
         "kind": guess_kind(title, text),
         "addressee": find_addressee(head),
     }
@@ -121,12 +115,14 @@ def find_addressee(head: list[str]) -> str:
     return ""
 
 
-def find_city(issuer: str, title: str) -> str:
-    """The first known city named by the issuer, else by the title."""
-    for source in (issuer, title):
-        for city in CITIES:
-            if city in source:
-                return city
+def find_city(issuer: str, title: str, head: list[str] | None = None) -> str:
+    """The place a document is about: the most local division its issuer names, else its title, else its
+    opening lines (China's administrative divisions, any city or county)."""
+    for source in (issuer, title, " ".join(head or [])):
+        places = gazetteer().find(source)
+        if places:
+            local = [p for p in places if p.level != "province"]
+            return (local or places)[0].name
     return ""
 
 
