@@ -163,7 +163,7 @@ def refusal_text(verdict: Verdict, snap: Snapshot, english: bool) -> str:
         if english:
             what = lacking or "what was asked"
             return f"The documents mention this but do not state {what}. The closest passage: “{quote}”[1]"
-        return f"文档提到了相关内容，但没有给出{lacking or '所问的具体内容'}。最接近的原文：“{quote}”[1]"
+        return f"文档提到了相关内容，但没有给出{lacking or '所问的内容'}。最接近的原文：“{quote}”[1]"
     head = REFUSAL_EN if english else REFUSAL_ZH
     if verdict.missing:
         names = _lacking_words(verdict.missing, english)

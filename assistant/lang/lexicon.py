@@ -100,7 +100,7 @@ class Lexicon:
                 continue  # handled through the English glossary below
             found.setdefault(token, (token, *self.synonyms.get(token, ())))
         for key, values in self.synonyms.items():
-            # A glossary word jieba cut apart in this question ("起码能分" → "起码能", "分") still counts.
+            # A glossary word jieba cut apart in this question ("最多能拿" → "最多能", "拿") still counts.
             if len(key) > 1 and key in text and key not in found and not _LATIN_WORD.fullmatch(key.lower()):
                 found[key] = (key, *values)
         for phrase, values in self.english.items():

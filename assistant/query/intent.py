@@ -29,7 +29,7 @@ def last_user_turn(history: Sequence[Turn]) -> str:
 
 
 def resolve_followup(question: str, history: Sequence[Turn], vocab: Vocabulary | None = None) -> str:
-    """Carry the previous question's subject into a dependent follow-up ("那厦门呢？", "And for X?").
+    """Carry the previous question's subject into a dependent follow-up ("那成都呢？", "And for X?").
 
     The previous question is kept, minus the places, years and document kinds the follow-up replaces.
     """
@@ -93,7 +93,7 @@ def named_documents(
     text: str, docs: Mapping[str, Document], vocab: Vocabulary
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Documents the question names firmly (by 文号, or by year and kind: "2025年的答复", "the 2023 reply"),
-    and the kinds it names without a year ("规划里…" also asks about documents it does not name)."""
+    and the kinds it names without a year ("按方案…" also asks about documents it does not name)."""
     key = _number_key(text)
     by_number = [d.doc_id for d in docs.values() if d.doc_number and _number_key(d.doc_number) in key]
     if by_number:
@@ -107,13 +107,13 @@ def named_documents(
         dated = dated or bool(years)
         kinds.add(kind)
         named |= {d.doc_id for d in docs.values() if d.kind == kind and (not years or d.date[:4] in years)}
-    # Naming a document by year is firm ("规划和2025年答复" names both); by kind alone is not: "规划里怎么安排的，
-    # 现在成效如何？" also asks about documents it does not name.
+    # Naming a document by year is firm ("方案和2024年通知" names both); by kind alone is not: "方案中怎么部署，
+    # 进展怎样？" also asks about documents it does not name.
     return (tuple(sorted(named)), ()) if dated else ((), tuple(sorted(kinds)))
 
 
 def split_parts(question: str, vocab: Vocabulary) -> tuple[str, ...]:
-    """The sub-questions of "A是多少？B又是多少？": pieces that each ask something; one piece otherwise."""
+    """The sub-questions of "A有几个？B呢，占多大比例？": pieces that each ask something; one piece otherwise."""
     pieces = [p.strip() for p in vocab.part_separators.split(question) if p and p.strip(" ，,")]
     asking = [p for p in pieces if vocab.part_asks.search(p) and len(_CJK.findall(p)) + len(p.split()) >= 4]
     return tuple(pieces) if len(pieces) > 1 and len(asking) == len(pieces) else ()
@@ -138,7 +138,7 @@ def read_intent(
         target=wants_target if wants_target != wants_actual else None,
         growth=bool(vocab.growth.search(text)),
     )
-    # The asked question decides the type; a follow-up that does not say ("那厦门呢？") keeps its first turn's.
+    # The asked question decides the type; a follow-up that does not say ("那成都呢？") keeps its first turn's.
     answer_type = vocab.answer_type(asked)
     if answer_type == "explanation" and text != asked:
         answer_type = vocab.answer_type(text)

@@ -113,10 +113,10 @@ class Retriever:
         named = intent.constraints.documents
         kinds = documents_of_kinds(intent.constraints.kinds, snap.docs) if not named else set()
         if len(named) > 1:
-            # "规划和2025年答复": every document the question names gets a slot.
+            # "方案和2024年通知": every document the question names gets a slot.
             return give_each_group_a_slot(best, pool, doc_of, fit)
         if kinds:
-            # "规划里怎么安排的，现在如何？": the documents named by kind, and the others, each get a slot.
+            # "方案中怎么部署，进展怎样？": the documents named by kind, and the others, each get a slot.
             return give_each_group_a_slot(best, pool, lambda c: str(doc_of(c) in kinds), fit)
         if not named and len(intent.constraints.places) != 1 and self.mode == "hybrid":
             # A question about no place, or several: each place's documents speak.

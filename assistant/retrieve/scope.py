@@ -21,5 +21,5 @@ def place_documents(places: Sequence[str], docs: Mapping[str, Document]) -> set[
 
 
 def documents_of_kinds(kinds: Sequence[str], docs: Mapping[str, Document]) -> set[str]:
-    """Documents of the kinds a question names without a year ("规划里…")."""
+    """Documents of the kinds a question names without a year ("按方案…")."""
     return {d.doc_id for d in docs.values() if d.kind in kinds}
