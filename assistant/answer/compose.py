@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from assistant.answer.lead import lead_line, newest_first
 from assistant.answer.refusal import judge, refusal_text
 from assistant.answer.score import WANTED_VALUES, score_candidates
 from assistant.ingest.chunk import split_sentences
@@ -207,8 +208,7 @@ def compose_answer(
     table = _wants_table(intent, chosen, hits, snap)
     if table:
         chosen = _support_rows(chosen) or chosen
-    first_seen = {doc: i for i, doc in reversed(list(enumerate(hits[c.hit_index].chunk.doc_id for c in chosen)))}
-    chosen = sorted(chosen, key=lambda c: first_seen[hits[c.hit_index].chunk.doc_id])  # stable: one run per document
+    chosen = newest_first(intent, chosen, hits, snap)
     citations = _citations(chosen, hits, snap)
     numbers = {c.chunk_id: c.n for c in citations}
     labels = {c.doc_id: source_label(snap, c.doc_id, english) for c in citations}
@@ -220,6 +220,8 @@ def compose_answer(
         text = render_table(chosen, hits, numbers, snap, english)
     else:
         text = render_lines(chosen, hits, numbers, labels, english)
+        lead = lead_line(intent, chosen, hits, numbers)
+        text = f"{lead}\n{text}" if lead else text
     return Answer(question=question, text=text, citations=citations, refused=False)
 
 

@@ -1,0 +1,49 @@
+"""The answer's first line and order: the clause that states the asked value first; the newest document first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.answer.score import wanted_values
+from assistant.ingest.store import Snapshot
+from assistant.lang.figures import value_kinds
+from assistant.types import Candidate, Hit, Intent
+
+_CLAUSES = re.compile(r"(?<=[，,；;：:])")
+
+
+def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int]) -> str:
+    """ "答：<the clause holding the asked value>[n]" from the best quote, or "" when the quote is that clause
+    already (or the question asks for no particular kind of value)."""
+    wanted = wanted_values(intent)
+    if not chosen or not wanted or intent.wants_list or intent.compare:
+        return ""
+    best = chosen[0]
+    clauses = [c.strip("，,；;：: ") for c in _CLAUSES.split(best.text) if c.strip()]
+    clause = next((c for c in clauses if value_kinds(c) & wanted), "")
+    if not clause or len(clause) >= len(best.text) - 2 or " | " in best.text:
+        return ""
+    n = numbers[hits[best.hit_index].chunk.chunk_id]
+    return f"{'Answer: ' if intent.english else '答：'}{clause}[{n}]"
+
+
+def newest_first(intent: Intent, chosen: list[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[Candidate]:
+    """One run of quotes per document. When every quote states the asked kind of value, the newest document's
+    come first and older ones follow as history; otherwise (and in a comparison) the order of relevance."""
+    first_seen: dict[str, int] = {}
+    for i, cand in enumerate(chosen):
+        first_seen.setdefault(hits[cand.hit_index].chunk.doc_id, i)
+
+    def date_of(doc_id: str) -> str:
+        doc = snap.docs.get(doc_id)
+        return doc.date if doc else ""
+
+    dated = {date_of(d) for d in first_seen}
+    wanted = wanted_values(intent)
+    typed = bool(wanted) and all(value_kinds(c.text) & wanted for c in chosen)
+    if intent.compare or not typed or len(dated) < 2 or "" in dated:
+        return sorted(chosen, key=lambda c: first_seen[hits[c.hit_index].chunk.doc_id])
+    order = sorted(first_seen, key=date_of, reverse=True)  # ISO dates sort as text
+    rank = {d: i for i, d in enumerate(order)}
+    return sorted(chosen, key=lambda c: rank[hits[c.hit_index].chunk.doc_id])
