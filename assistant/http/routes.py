@@ -1,6 +1,8 @@
-"""/api/*: ask (JSON or server-sent events), ingest, documents, health."""
+"""/api/*: ask (JSON or server-sent events), documents, health; ingest, upload and delete for admins.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the request model is built per app (it declares the
+configured question length), and FastAPI reads the endpoints' annotations as objects.
+"""
 
 import asyncio
 import json
@@ -10,18 +12,21 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, UploadFile
 from fastapi.responses import StreamingResponse
 
+from assistant import audit
+from assistant.http.limits import Guards
 from assistant.http.schemas import (
     AnswerOut,
     ApiError,
-    AskRequest,
     DocumentOut,
     HealthOut,
     answer_json,
+    ask_request_model,
     checked,
     document_json,
+    error_responses,
 )
 from assistant.types import Answer
 
@@ -38,7 +43,7 @@ def sse(data: Any, event: str | None = None) -> str:
 
 
 async def answer_stream(
-    assistant: Any, question: str, history: list[dict], top_k: int | None, mode: str | None
+    assistant: Any, question: str, history: list[dict], top_k: int | None, mode: str | None, strict: bool = True
 ) -> AsyncIterator[str | Answer]:
     """Partial texts, then the final Answer.
 
@@ -66,7 +71,7 @@ async def answer_stream(
         if isinstance(item, Answer) or len(head) == 2:
             break
     for item in head:
-        if isinstance(item, Answer):
+        if isinstance(item, Answer) and strict:
             checked(item)
 
     async def replay() -> AsyncIterator[str | Answer]:
@@ -79,26 +84,42 @@ async def answer_stream(
     return replay()
 
 
-def api_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
+READ_ERRORS = error_responses(400, 401, 413, 422, 429)
+ASK_ERRORS = error_responses(400, 401, 413, 422, 429, 503, 504)
+CHANGE_ERRORS = error_responses(401, 403, 409, 413, 429)
+
+
+def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> APIRouter:
     """The /api router over an Assistant."""
     api = APIRouter(prefix="/api", tags=["api"], max_body_size=max_body_bytes)
+    settings = getattr(assistant, "settings", None)
+    ask_model = ask_request_model(getattr(settings, "max_question_chars", 1000))
 
-    @api.post("/ask", response_model=AnswerOut)
-    async def ask(request: AskRequest) -> dict[str, Any]:
-        """Answer a question with numbered citations; an empty or unusable question is a 400."""
+    @api.post("/ask", response_model=AnswerOut, responses=ASK_ERRORS, dependencies=[Depends(guards.asking())])
+    async def ask(request: ask_model) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Answer a question with numbered citations."""
         history = [t.model_dump() for t in request.history]
-        answer = await assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode)
+        answer = await guards.slots.run(assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode))
         return answer_json(checked(answer))
 
     @api.post(
         "/ask/stream",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}, "description": "`delta` events, then `answer`"}},
+        responses={
+            200: {"content": {"text/event-stream": {}}, "description": "`delta` events, then `answer`"},
+            **ASK_ERRORS,
+        },
+        dependencies=[Depends(guards.asking())],
     )
-    async def ask_stream(request: AskRequest) -> StreamingResponse:
+    async def ask_stream(request: ask_model) -> StreamingResponse:  # type: ignore[valid-type]
         """Server-sent events: `delta` {text} as the answer grows, then `answer` (AnswerOut); `error` on failure."""
         history = [t.model_dump() for t in request.history]
-        items = await answer_stream(assistant, request.question, history, request.top_k, request.mode)
+        await guards.slots.acquire()  # held until the stream ends
+        try:
+            items = await answer_stream(assistant, request.question, history, request.top_k, request.mode)
+        except BaseException:
+            guards.slots.release()
+            raise
 
         async def events() -> AsyncIterator[str]:
             try:
@@ -107,20 +128,48 @@ def api_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
             except Exception:
                 log.exception("answer stream failed")
                 yield sse(STREAM_ERROR, "error")
+            finally:
+                guards.slots.release()
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
-    @api.post("/ingest")
-    async def ingest() -> dict[str, Any]:
-        """Index new and changed corpus files (the IngestReport); 409 while another ingest runs."""
-        return asdict(await asyncio.to_thread(assistant.ingest))
+    @api.post("/ingest", responses=CHANGE_ERRORS)
+    async def ingest(who: str = Depends(guards.changing())) -> dict[str, Any]:  # noqa: B008
+        """Admin: index new and changed corpus files (the IngestReport); 409 while another ingest runs."""
+        report = await audited(guards, who, "ingest", "", b"", lambda: assistant.ingest())
+        return asdict(report)
 
-    @api.get("/documents", response_model=list[DocumentOut], response_model_exclude_none=True)
+    @api.post("/documents", responses={**CHANGE_ERRORS, **error_responses(400, 422)})
+    async def upload(file: UploadFile, who: str = Depends(guards.changing())) -> dict[str, Any]:  # noqa: B008
+        """Admin: add one document file (txt/md/html/docx/pdf) to the corpus and index it; 400 if it is rejected."""
+        data = await file.read()
+        name = file.filename or "upload"
+        report = await audited(guards, who, "upload", name, data, lambda: assistant.add_file(name, data))
+        return asdict(report)
+
+    @api.delete("/documents/{doc_id}", responses={**CHANGE_ERRORS, **error_responses(404)})
+    async def delete(doc_id: str, who: str = Depends(guards.changing())) -> dict[str, Any]:  # noqa: B008
+        """Admin: remove a document's file from the corpus and its passages from the index."""
+        doc = await asyncio.to_thread(assistant.document, doc_id)
+        if doc is None:
+            raise ApiError(404, f"no document {doc_id!r}", "not_found")
+        report = await audited(guards, who, "delete", doc_id, b"", lambda: assistant.delete_document(doc_id))
+        return asdict(report)
+
+    reading = [Depends(guards.reader)]
+
+    @api.get("/documents", response_model=list[DocumentOut], response_model_exclude_none=True, responses=READ_ERRORS, dependencies=reading)
     async def documents() -> list[dict[str, Any]]:
         """The indexed documents with their metadata and chunk counts."""
         return [document_json(info) for info in await asyncio.to_thread(assistant.documents)]
 
-    @api.get("/documents/{doc_id}", response_model=DocumentOut, response_model_exclude_none=True)
+    @api.get(
+        "/documents/{doc_id}",
+        response_model=DocumentOut,
+        response_model_exclude_none=True,
+        responses={**READ_ERRORS, **error_responses(404)},
+        dependencies=reading,
+    )
     async def document(doc_id: str) -> dict[str, Any]:
         """One document's metadata and full cleaned text."""
         doc = await asyncio.to_thread(assistant.document, doc_id)
@@ -128,10 +177,27 @@ def api_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
             raise ApiError(404, f"no document {doc_id!r}", "not_found")
         return document_json(doc, with_text=True)
 
-    @api.get("/health", response_model=HealthOut)
+    @api.get("/health", response_model=HealthOut, responses=READ_ERRORS, dependencies=reading)
     async def health() -> dict[str, Any]:
         """Liveness plus what is indexed."""
         snap = await asyncio.to_thread(assistant.snapshot)
         return {"status": "ok" if snap.chunks else "empty", "documents": len(snap.docs), "chunks": len(snap.chunks)}
 
     return api
+
+
+async def audited(guards: Guards, who: str, action: str, file: str, data: bytes, change: Any) -> Any:
+    """Run a corpus change in a worker thread and append its outcome to the audit log (failures too)."""
+    digest = audit.sha256_of(data) if data else ""
+    try:
+        report = await asyncio.to_thread(change)
+    except Exception as exc:
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+        audit.record(guards.audit, who, action, f"failed: {reason}", file, digest)
+        if hasattr(exc, "reason"):  # a DocumentError: the file was rejected, the corpus is unchanged
+            raise ApiError(400, f"{file}: {reason}", "rejected_document") from exc
+        raise
+    audit.record(
+        guards.audit, who, action, "ok", file, digest, added=report.added, updated=report.updated, removed=report.removed
+    )
+    return report
