@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.http.limits import Guards
@@ -54,6 +55,16 @@ class DeclaredSizeLimit:
         await self.app(scope, receive, send)
 
 
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first matching route's)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def create_app(assistant: Any, max_body_bytes: int | None = None, guards: Guards | None = None) -> FastAPI:
     """The FastAPI app over an Assistant (mount Gradio on it at "/" with gr.mount_gradio_app if wanted).
 
@@ -76,6 +87,8 @@ def create_app(assistant: Any, max_body_bytes: int | None = None, guards: Guards
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         kind = getattr(exc, "kind", _KINDS.get(exc.status_code, "http_error"))
         headers = dict(exc.headers or {})  # Allow on a 405, Retry-After on a 429, WWW-Authenticate on a 401
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
         return error_response(exc.status_code, str(exc.detail), kind, headers=headers, code=getattr(exc, "code", None))
 
     @app.exception_handler(RequestValidationError)

@@ -1,4 +1,4 @@
-"""/api/*: ask (JSON or server-sent events), documents, health; ingest, upload and delete for admins.
+"""/api/*: ask (JSON or server-sent events), documents, health; ingest and delete for admins.
 
 No `from __future__ import annotations` here: the request model is built per app (it declares the
 configured question length), and FastAPI reads the endpoints' annotations as objects.
@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, UploadFile
+from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from assistant import audit
@@ -137,14 +137,6 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
     async def ingest(who: str = Depends(guards.changing())) -> dict[str, Any]:  # noqa: B008
         """Admin: index new and changed corpus files (the IngestReport); 409 while another ingest runs."""
         report = await audited(guards, who, "ingest", "", b"", lambda: assistant.ingest())
-        return asdict(report)
-
-    @api.post("/documents", responses={**CHANGE_ERRORS, **error_responses(400, 422)})
-    async def upload(file: UploadFile, who: str = Depends(guards.changing())) -> dict[str, Any]:  # noqa: B008
-        """Admin: add one document file (txt/md/html/docx/pdf) to the corpus and index it; 400 if it is rejected."""
-        data = await file.read()
-        name = file.filename or "upload"
-        report = await audited(guards, who, "upload", name, data, lambda: assistant.add_file(name, data))
         return asdict(report)
 
     @api.delete("/documents/{doc_id}", responses={**CHANGE_ERRORS, **error_responses(404)})

@@ -7,13 +7,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException
 
 from assistant.types import Answer
 
 
+def _json_integer(value: Any) -> Any:
+    """3.0 is an integer in JSON Schema; strict mode would refuse it (and still refuses "3" and true)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+TopK = Annotated[int, Field(ge=1, le=50), BeforeValidator(_json_integer)]
+TokenCount = Annotated[int, Field(ge=1), BeforeValidator(_json_integer)]
+
+
 class Turn(BaseModel):
+    model_config = ConfigDict(strict=True)  # requests are checked as the schema reads: no "3" for 3, no 0 for false
     role: Literal["user", "assistant"]
     content: str
 
@@ -25,10 +35,10 @@ HAS_WORDS = r"[^\W_]"
 class AskRequest(BaseModel):
     # extra="forbid": a misspelt option fails loudly; python-re: the pattern means what the pipeline and
     # the schema's readers (hypothesis, schemathesis) take it to mean
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", strict=True)
     question: str = Field(min_length=1, pattern=HAS_WORDS)
     history: list[Turn] = Field(default_factory=list, max_length=100)
-    top_k: int | None = Field(default=None, ge=1, le=50)
+    top_k: TopK | None = None
     mode: Literal["extractive", "llm"] | None = None
 
 
@@ -77,6 +87,7 @@ class HealthOut(BaseModel):
 
 
 class ChatMessage(BaseModel):
+    model_config = ConfigDict(strict=True)
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[dict[str, Any]] | None = None
 
@@ -101,18 +112,19 @@ def ask_request_model(max_question_chars: int) -> type[AskRequest]:
 
 
 class StreamOptions(BaseModel):
+    model_config = ConfigDict(strict=True)
     include_usage: bool = False  # a last chunk with empty choices and the usage, as OpenAI sends it
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")  # temperature, top_p, … are accepted and ignored
+    model_config = ConfigDict(extra="allow", strict=True)  # temperature, top_p, … are accepted and ignored
     model: str = Field(default="policyqa", examples=["policyqa"])
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(default=None, ge=1, description="cut the answer at the last sentence that fits")
-    max_completion_tokens: int | None = Field(default=None, ge=1, description="the newer name of max_tokens")
-    top_k: int | None = Field(default=None, ge=1, le=50)
+    max_tokens: TokenCount | None = Field(default=None, description="cut the answer at the last sentence that fits")
+    max_completion_tokens: TokenCount | None = Field(default=None, description="the newer name of max_tokens")
+    top_k: TopK | None = None
 
 
 class ErrorBody(BaseModel):
