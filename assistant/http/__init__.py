@@ -18,7 +18,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.http.limits import Guards
@@ -58,10 +57,14 @@ class DeclaredSizeLimit:
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     """Every method some route serves at this path (Starlette's 405 names only the first matching route's)."""
     methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches({**scope, "method": "GET"})
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    pending = list(app.router.routes)
+    while pending:
+        route = pending.pop()
+        inner = getattr(route, "original_router", None)  # FastAPI wraps included routers
+        if inner is not None:
+            pending.extend(inner.routes)
+        elif getattr(route, "path_regex", None) is not None and route.path_regex.match(scope["path"]):
+            methods |= set(getattr(route, "methods", None) or ())
     return sorted(methods)
 
 

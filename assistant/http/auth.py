@@ -12,7 +12,7 @@ import hmac
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -25,6 +25,8 @@ LOOPBACK_ONLY = (
 )
 _bearer = HTTPBearer(auto_error=False, description="POLICYQA_ADMIN_TOKEN or one of POLICYQA_API_KEYS")
 
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
 
 @dataclass(frozen=True)
 class AccessPolicy:
@@ -34,11 +36,13 @@ class AccessPolicy:
     @classmethod
     def from_settings(cls, settings: Any) -> AccessPolicy:
         """The policy the settings describe (an object without the fields gets the open defaults)."""
-        token = getattr(settings, "admin_token", None)
-        keys = getattr(settings, "api_keys", None)
-        token_text = token.get_secret_value() if token is not None else ""
-        keys_text = keys.get_secret_value() if keys is not None else ""
+        token_text, keys_text = (_secret(getattr(settings, name, "")) for name in ("admin_token", "api_keys"))
         return cls(token_text.strip(), tuple(k.strip() for k in keys_text.split(",") if k.strip()))
+
+
+def _secret(value: Any) -> str:
+    """A SecretStr's text (or a plain string's, as `Settings.model_copy(update=…)` leaves it)."""
+    return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value or "")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -110,7 +114,7 @@ def admin_dependency(policy: AccessPolicy) -> Callable[..., Any]:
 
         return loopback_admin
 
-    async def token_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:  # noqa: B008
+    async def token_admin(request: Request, credentials: Credentials = None) -> str:
         token = credentials.credentials if credentials else None
         refusal = admin_refusal(policy, token, _host(request))
         if refusal:
@@ -129,7 +133,7 @@ def reader_dependency(policy: AccessPolicy) -> Callable[..., Any]:
 
         return open_reader
 
-    async def keyed_reader(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:  # noqa: B008
+    async def keyed_reader(request: Request, credentials: Credentials = None) -> str:
         token = credentials.credentials if credentials else None
         refusal = reader_refusal(policy, token)
         if refusal:

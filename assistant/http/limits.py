@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import tempfile
 import threading
 import time
 from collections import OrderedDict
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +55,9 @@ class RateLimiter:
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             raise ApiError(
-                429, f"too many requests; retry in {seconds} s / 请求过于频繁，请 {seconds} 秒后再试", "rate_limited",
+                429,
+                f"too many requests; retry in {seconds} s / 请求过于频繁，请 {seconds} 秒后再试",
+                "rate_limited",
                 {"Retry-After": str(seconds)},
             )
 
@@ -80,18 +82,20 @@ class AnswerSlots:
             await asyncio.wait_for(self._semaphore().acquire(), self.queue_timeout)
         except TimeoutError:
             raise ApiError(
-                503, "the server is answering as many questions as it can; retry shortly / 服务繁忙，请稍后再试",
-                "overloaded", {"Retry-After": str(max(1, math.ceil(self.queue_timeout)))},
+                503,
+                "the server is answering as many questions as it can; retry shortly / 服务繁忙，请稍后再试",
+                "overloaded",
+                {"Retry-After": str(max(1, math.ceil(self.queue_timeout)))},
             ) from None
 
     def release(self) -> None:
         self._semaphore().release()
 
-    async def run(self, work: Awaitable[T]) -> T:
-        """Await `work` in a slot, within the time limit."""
+    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Await `work()` in a slot, within the time limit (called only once a slot is free)."""
         await self.acquire()
         try:
-            return await asyncio.wait_for(work, self.timeout)
+            return await asyncio.wait_for(work(), self.timeout)
         except TimeoutError:
             raise ApiError(504, f"the answer took longer than {self.timeout:g} s / 回答超时", "timeout") from None
         finally:
@@ -125,13 +129,15 @@ class Guards:
             slots=AnswerSlots(
                 int(get("max_concurrent_answers", 4)), get("answer_queue_timeout", 10.0), get("answer_timeout", 60.0)
             ),
-            audit=audit_path(settings) if settings is not None else Path(tempfile.gettempdir()) / "policyqa-audit.jsonl",
+            audit=audit_path(settings)
+            if settings is not None
+            else Path(tempfile.gettempdir()) / "policyqa-audit.jsonl",
         )
 
     def asking(self) -> Callable[..., Any]:
         """A dependency: a reader within the question rate limit."""
 
-        async def ask_limited(client: str = Depends(self.reader)) -> str:  # noqa: B008
+        async def ask_limited(client: str = Depends(self.reader)) -> str:
             self.asks.check(client)
             return client
 
@@ -140,7 +146,7 @@ class Guards:
     def changing(self) -> Callable[..., Any]:
         """A dependency: an admin within the corpus-change rate limit; returns the audit name."""
 
-        async def change_limited(who: str = Depends(self.admin)) -> str:  # noqa: B008
+        async def change_limited(who: str = Depends(self.admin)) -> str:
             self.changes.check(who)
             return who
 

@@ -97,7 +97,7 @@ def openai_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) ->
         mode = modes[request.model]
         prompt = [m.plain_text() for m in request.messages]
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": request.model}
-        answer = await guards.slots.run(assistant.aask(question, history, top_k=request.top_k, mode=mode))
+        answer = await guards.slots.run(lambda: assistant.aask(question, history, top_k=request.top_k, mode=mode))
         answer, content, finish = shaped(answer, request, sources)
         counted = usage(prompt, content)
         if not request.stream:

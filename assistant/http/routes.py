@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -99,7 +100,9 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
     async def ask(request: ask_model) -> dict[str, Any]:  # type: ignore[valid-type]
         """Answer a question with numbered citations."""
         history = [t.model_dump() for t in request.history]
-        answer = await guards.slots.run(assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode))
+        answer = await guards.slots.run(
+            lambda: assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode)
+        )
         return answer_json(checked(answer))
 
     @api.post(
@@ -134,23 +137,31 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
         return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
     @api.post("/ingest", responses=CHANGE_ERRORS)
-    async def ingest(who: str = Depends(guards.changing())) -> dict[str, Any]:  # noqa: B008
+    async def ingest(who: str = Depends(guards.changing())) -> dict[str, Any]:
         """Admin: index new and changed corpus files (the IngestReport); 409 while another ingest runs."""
         report = await audited(guards, who, "ingest", "", b"", lambda: assistant.ingest())
         return asdict(report)
 
     @api.delete("/documents/{doc_id}", responses={**CHANGE_ERRORS, **error_responses(404)})
-    async def delete(doc_id: str, who: str = Depends(guards.changing())) -> dict[str, Any]:  # noqa: B008
+    async def delete(doc_id: str, who: str = Depends(guards.changing())) -> dict[str, Any]:
         """Admin: remove a document's file from the corpus and its passages from the index."""
         doc = await asyncio.to_thread(assistant.document, doc_id)
         if doc is None:
             raise ApiError(404, f"no document {doc_id!r}", "not_found")
-        report = await audited(guards, who, "delete", doc_id, b"", lambda: assistant.delete_document(doc_id))
+        source = Path(doc.source_path)
+        data = source.read_bytes() if source.is_file() else b""  # the audit log keeps the hash of what was removed
+        report = await audited(guards, who, "delete", source.name, data, lambda: assistant.delete_document(doc_id))
         return asdict(report)
 
     reading = [Depends(guards.reader)]
 
-    @api.get("/documents", response_model=list[DocumentOut], response_model_exclude_none=True, responses=READ_ERRORS, dependencies=reading)
+    @api.get(
+        "/documents",
+        response_model=list[DocumentOut],
+        response_model_exclude_none=True,
+        responses=READ_ERRORS,
+        dependencies=reading,
+    )
     async def documents() -> list[dict[str, Any]]:
         """The indexed documents with their metadata and chunk counts."""
         return [document_json(info) for info in await asyncio.to_thread(assistant.documents)]
@@ -190,6 +201,14 @@ async def audited(guards: Guards, who: str, action: str, file: str, data: bytes,
             raise ApiError(400, f"{file}: {reason}", "rejected_document") from exc
         raise
     audit.record(
-        guards.audit, who, action, "ok", file, digest, added=report.added, updated=report.updated, removed=report.removed
+        guards.audit,
+        who,
+        action,
+        "ok",
+        file,
+        digest,
+        added=report.added,
+        updated=report.updated,
+        removed=report.removed,
     )
     return report
