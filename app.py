@@ -19,7 +19,7 @@ from typing import Any, Literal
 import gradio as gr
 
 from assistant import Answer, Assistant, Settings
-from assistant.http.auth import AccessPolicy, is_loopback
+from assistant.http.auth import exposure_warning
 from assistant.http.limits import RateLimiter
 from assistant.http.schemas import answer_json
 from assistant.render import (
@@ -38,7 +38,7 @@ from assistant.render import (
 )
 from corpus_ui import add_one, corpus_tab, progress_callback
 
-__all__ = ["add_one", "build_ui", "serve"]
+__all__ = ["add_one", "build_ui", "exposure_warning", "serve"]
 
 log = logging.getLogger("policyqa.app")
 
@@ -89,8 +89,11 @@ def question_api(assistant: Assistant) -> Callable[..., Any]:
     limiter = RateLimiter(getattr(settings, "ask_rate_per_minute", 30.0), getattr(settings, "ask_burst", 10))
 
     async def ask(
-        question: str, top_k: int = 5, mode: Literal["extractive", "llm"] = "extractive", request: gr.Request = None
-    ) -> dict[str, Any]:  # type: ignore[assignment]
+        question: str,
+        top_k: int = 5,
+        mode: Literal["extractive", "llm"] = "extractive",
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it; a default keeps it out of the API
+    ) -> dict[str, Any]:
         """Answer a question about the policy documents with numbered, verbatim citations."""
         client = getattr(getattr(request, "client", None), "host", None) or "?"
         wait = limiter.take(client)
@@ -282,24 +285,14 @@ def load_report(folder: Path) -> tuple[str, str]:
     return charts_html(images), strip_report_images(path.read_text(encoding="utf-8"))
 
 
-def exposure_warning(settings: Settings, host: str) -> str:
-    """What to tell the operator at start-up when another machine could reach an app that has no admin token."""
-    if AccessPolicy.from_settings(settings).admin_token or is_loopback(host) or host == "localhost":
-        return ""
-    return (
-        f"Serving on {host} without POLICYQA_ADMIN_TOKEN: only clients on this machine (loopback) may change the "
-        "corpus; set POLICYQA_ADMIN_TOKEN to allow signed-in admins elsewhere. Behind a reverse proxy on this "
-        "machine every client looks local: set the token. / 未设置管理令牌：仅本机可修改文档库。"
-    )
-
-
 def asgi_app(assistant: Assistant, demo: gr.Blocks) -> Any | None:
     """The HTTP API (assistant.http) with the UI mounted at /, or None when the API is not available."""
     try:
         from assistant.http import create_app
     except ImportError:
         return None
-    return gr.mount_gradio_app(create_app(assistant), demo, path="/", **LAUNCH_OPTIONS)
+    limit = assistant.settings.max_file_bytes  # Gradio's own upload route is open to all: cap what it stores
+    return gr.mount_gradio_app(create_app(assistant), demo, path="/", max_file_size=limit, **LAUNCH_OPTIONS)
 
 
 def serve(assistant: Assistant) -> None:

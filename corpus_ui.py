@@ -151,7 +151,7 @@ def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
         if not name:
             return view(NOT_ADMIN, "error")
         doc = assistant.document(doc_id) if doc_id else None
-        if doc is None:
+        if doc_id is None or doc is None:
             return view("未删除：请先选择文档（或已取消）。Nothing deleted.", "error")
         source = Path(doc.source_path)
         data = source.read_bytes() if source.is_file() else b""

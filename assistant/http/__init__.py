@@ -63,7 +63,7 @@ def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
         inner = getattr(route, "original_router", None)  # FastAPI wraps included routers
         if inner is not None:
             pending.extend(inner.routes)
-        elif getattr(route, "path_regex", None) is not None and route.path_regex.match(scope["path"]):
+        elif (pattern := getattr(route, "path_regex", None)) is not None and pattern.match(scope["path"]):
             methods |= set(getattr(route, "methods", None) or ())
     return sorted(methods)
 
@@ -104,7 +104,7 @@ def create_app(assistant: Any, max_body_bytes: int | None = None, guards: Guards
             return error_response(400, "the request body is not valid JSON", "invalid_json", details)
         if details and all(d["loc"] == ["body", "question"] and d["type"] in QUESTION_ERRORS for d in details):
             blank = not str(exc.errors()[0].get("input", "")).strip()
-            message = QUESTION_ERRORS["string_too_short" if blank else details[0]["type"]]
+            message = QUESTION_ERRORS["string_too_short" if blank else str(details[0]["type"])]
             return error_response(400, message, "invalid_question", details)
         return error_response(
             422, "the request does not match the schema; see details", "invalid_request_error", details

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -11,6 +12,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from assistant import Assistant, Settings
     from assistant.http import create_app
+    from assistant.http.auth import exposure_warning
 
     settings = Settings()
     parser = argparse.ArgumentParser(prog="python -m assistant.http", description=__doc__)
@@ -19,6 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ingest", action="store_true", help="index new and changed files before serving")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
+    warning = exposure_warning(settings, args.host)
+    if warning:
+        logging.getLogger("assistant.http").warning(warning)
     assistant = Assistant.from_settings(settings)
     if args.ingest:
         assistant.ingest(progress=True)

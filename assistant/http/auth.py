@@ -141,3 +141,14 @@ def reader_dependency(policy: AccessPolicy) -> Callable[..., Any]:
         return actor(token, _host(request))
 
     return keyed_reader
+
+
+def exposure_warning(settings: Any, host: str) -> str:
+    """What to tell the operator at start-up when another machine could reach an app that has no admin token."""
+    if AccessPolicy.from_settings(settings).admin_token or is_loopback(host) or host == "localhost":
+        return ""
+    return (
+        f"Serving on {host} without POLICYQA_ADMIN_TOKEN: only clients on this machine (loopback) may change the "
+        "corpus; set POLICYQA_ADMIN_TOKEN to allow signed-in admins elsewhere. Behind a reverse proxy on this "
+        "machine every client looks local: set the token. / 未设置管理令牌：仅本机可修改文档库。"
+    )

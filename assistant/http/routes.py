@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -21,6 +21,7 @@ from assistant.http.limits import Guards
 from assistant.http.schemas import (
     AnswerOut,
     ApiError,
+    AskRequest,
     DocumentOut,
     HealthOut,
     answer_json,
@@ -97,8 +98,9 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
     ask_model = ask_request_model(getattr(settings, "max_question_chars", 1000))
 
     @api.post("/ask", response_model=AnswerOut, responses=ASK_ERRORS, dependencies=[Depends(guards.asking())])
-    async def ask(request: ask_model) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def ask(body: ask_model) -> dict[str, Any]:  # type: ignore[valid-type]
         """Answer a question with numbered citations."""
+        request = cast(AskRequest, body)
         history = [t.model_dump() for t in request.history]
         answer = await guards.slots.run(
             lambda: assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode)
@@ -114,8 +116,9 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
         },
         dependencies=[Depends(guards.asking())],
     )
-    async def ask_stream(request: ask_model) -> StreamingResponse:  # type: ignore[valid-type]
+    async def ask_stream(body: ask_model) -> StreamingResponse:  # type: ignore[valid-type]
         """Server-sent events: `delta` {text} as the answer grows, then `answer` (AnswerOut); `error` on failure."""
+        request = cast(AskRequest, body)
         history = [t.model_dump() for t in request.history]
         await guards.slots.acquire()  # held until the stream ends
         try:

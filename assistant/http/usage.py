@@ -58,7 +58,7 @@ def cited(answer: Answer, text: str) -> list[Citation]:
     return [c for c in answer.citations if c.n in used]
 
 
-def sources_block(citations: Sequence[Citation], english: bool = False) -> str:
+def sources_block(citations: Sequence[Citation]) -> str:
     """A plain-text list of the cited documents, for chat front ends that show only the message content."""
     if not citations:
         return ""
@@ -67,4 +67,4 @@ def sources_block(citations: Sequence[Citation], english: bool = False) -> str:
         title = f"《{c.title.strip('《》')}》" if c.title else c.doc_id
         where = " · ".join(x for x in (c.doc_number, c.date, c.section) if x)
         lines.append(f"[{c.n}] {title}" + (f" {where}" if where else ""))
-    return "\n\n" + ("Sources:" if english else "来源 / Sources：") + "\n" + "\n".join(lines)
+    return "\n\n来源 / Sources：\n" + "\n".join(lines)
