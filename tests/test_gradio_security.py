@@ -144,3 +144,12 @@ def test_start_up_warns_when_binding_beyond_loopback_without_a_token():
     assert "POLICYQA_ADMIN_TOKEN" in app.exposure_warning(Settings(), "0.0.0.0")
     assert app.exposure_warning(Settings(), "127.0.0.1") == ""
     assert app.exposure_warning(Settings(admin_token="set"), "0.0.0.0") == ""
+
+
+def test_gradio_ask_endpoint_has_the_per_client_question_limit(tmp_path, embedding_cache):
+    _, asgi = served(tmp_path, embedding_cache, ask_burst=1, ask_rate_per_minute=1)
+    with serve_asgi(asgi) as url:
+        client = Client(url + "/", verbose=False)
+        assert client.predict("中试基地能获得什么补贴？", 3, "extractive", api_name="/ask")["citations"]
+        with pytest.raises(Exception, match="Too many requests"):  # noqa: B017
+            client.predict("中试基地能获得什么补贴？", 3, "extractive", api_name="/ask")
