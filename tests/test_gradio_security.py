@@ -151,5 +151,5 @@ def test_gradio_ask_endpoint_has_the_per_client_question_limit(tmp_path, embeddi
     with serve_asgi(asgi) as url:
         client = Client(url + "/", verbose=False)
         assert client.predict("中试基地能获得什么补贴？", 3, "extractive", api_name="/ask")["citations"]
-        with pytest.raises(Exception, match="Too many requests"):  # noqa: B017
+        with pytest.raises(Exception, match="Too many requests"):
             client.predict("中试基地能获得什么补贴？", 3, "extractive", api_name="/ask")
