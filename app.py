@@ -9,6 +9,7 @@ import asyncio
 import base64
 import hashlib
 import logging
+import math
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -66,27 +67,36 @@ class Session:
     answers: list[Answer] = field(default_factory=list)
 
 
-def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR) -> gr.Blocks:
-    """The whole app as a Blocks; launch it with **LAUNCH_OPTIONS (CSS and theme)."""
+def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR, questions: RateLimiter | None = None) -> gr.Blocks:
+    """The whole app as a Blocks; launch it with **LAUNCH_OPTIONS (CSS and theme).
+
+    `questions` limits each client's questions (chat and /ask together); by default as the settings say.
+    """
+    settings = assistant.settings
+    questions = questions or RateLimiter(
+        getattr(settings, "ask_rate_per_minute", 30.0), getattr(settings, "ask_burst", 10)
+    )
     with gr.Blocks(title="科技政策问答 Policy QA") as demo:
         session = gr.State(Session())
         bridge = gr.HTML("", js_on_load=BRIDGE_JS, elem_id="pqa-bridge")
         header = gr.HTML("", elem_id="pqa-header", js_on_load=None)  # filled by the corpus tab's load event
         with gr.Tabs():
             with gr.Tab("对话 Chat", id="chat"):
-                chat_tab(assistant, session, bridge)
+                chat_tab(assistant, session, bridge, questions)
             with gr.Tab("文档库 Corpus", id="corpus"):
                 corpus_tab(assistant, header, demo)
             with gr.Tab("评测 Evaluation", id="eval"):
                 evaluation_tab(report_dir, demo)
-        gr.api(question_api(assistant), api_name="ask", concurrency_limit=8)
+        gr.api(question_api(assistant, questions), api_name="ask", concurrency_limit=8)
     return demo
 
 
-def question_api(assistant: Assistant) -> Callable[..., Any]:
+def client_host(request: gr.Request | None) -> str:
+    return getattr(getattr(request, "client", None), "host", None) or "?"
+
+
+def question_api(assistant: Assistant, limiter: RateLimiter) -> Callable[..., Any]:
     """Gradio's one API endpoint, `/ask`: the HTTP API's answer JSON, within the per-client question limit."""
-    settings = assistant.settings
-    limiter = RateLimiter(getattr(settings, "ask_rate_per_minute", 30.0), getattr(settings, "ask_burst", 10))
 
     async def ask(
         question: str,
@@ -95,17 +105,17 @@ def question_api(assistant: Assistant) -> Callable[..., Any]:
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it; a default keeps it out of the API
     ) -> dict[str, Any]:
         """Answer a question about the policy documents with numbered, verbatim citations."""
-        client = getattr(getattr(request, "client", None), "host", None) or "?"
-        wait = limiter.take(client)
+        wait = limiter.take(client_host(request))
         if wait > 0:
-            raise gr.Error(f"请求过于频繁，请 {wait:.0f} 秒后再试。Too many requests; retry in {wait:.0f} s.")
+            seconds = math.ceil(wait)
+            raise gr.Error(f"请求过于频繁，请 {seconds} 秒后再试。Too many requests; retry in {seconds} s.")
         answer = await assistant.aask(question, [], top_k=max(1, min(int(top_k), 50)), mode=mode)
         return answer_json(answer)
 
     return ask
 
 
-def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
+def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML, questions: RateLimiter) -> None:
     """The chat, its export and settings, and the document panel the citation cards open."""
     modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.llm is not None else [])
     with gr.Row(equal_height=False):
@@ -156,7 +166,7 @@ def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
                 close = gr.Button("关闭 ✕", size="sm", scale=0, min_width=80, elem_id="pqa-doc-close")
             doc_view = gr.HTML(elem_id="pqa-doc-view", js_on_load=DOC_JS)
 
-    respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")))
+    respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")), questions)
     inputs, outputs = [box, session, mode, top_k, show_scores], [box, chatbot, session, download, export_code]
     box.submit(respond, inputs, outputs, concurrency_limit=8, **PRIVATE)
     ask.click(respond, inputs, outputs, concurrency_limit=8, **PRIVATE)
@@ -177,15 +187,32 @@ def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
     close.click(lambda: gr.Column(visible=False), None, panel, **PRIVATE)
 
 
-def responder(assistant: Assistant, export_dir: Path) -> Callable[..., AsyncIterator[tuple]]:
+def responder(
+    assistant: Assistant, export_dir: Path, questions: RateLimiter | None = None
+) -> Callable[..., AsyncIterator[tuple]]:
     """The chat handler: streams the answer into the chat, then its cards, export file and Markdown."""
 
-    async def respond(question: str, state: Session, mode: str, k: float, scores: bool, progress=gr.Progress()):  # noqa: B008  (Gradio injects it)
+    async def respond(
+        question: str,
+        state: Session,
+        mode: str,
+        k: float,
+        scores: bool,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio injects both
+        progress=gr.Progress(),  # noqa: B008
+    ):
         question = (question or "").strip()
         if not question:
             yield gr.update(), state.chat, state, gr.update(), gr.update()
             return
         turn, user = len(state.answers), {"role": "user", "content": question}
+        wait = questions.take(client_host(request)) if questions else 0.0
+        if wait > 0:
+            seconds = math.ceil(wait)
+            notice = error_html(f"提问过于频繁，请 {seconds} 秒后再试。Too many questions; retry in {seconds} s.")
+            chat = [*state.chat, user, {"role": "assistant", "content": notice}]
+            yield "", chat, Session(chat, state.history, state.answers), gr.update(), gr.update()
+            return
         chat = [*state.chat, user, {"role": "assistant", "content": streaming_html("")}]
         yield "", chat, state, gr.update(), gr.update()
         try:

@@ -153,3 +153,12 @@ def test_gradio_ask_endpoint_has_the_per_client_question_limit(tmp_path, embeddi
         assert client.predict("中试基地能获得什么补贴？", 3, "extractive", api_name="/ask")["citations"]
         with pytest.raises(Exception, match="Too many requests"):
             client.predict("中试基地能获得什么补贴？", 3, "extractive", api_name="/ask")
+
+
+def test_chat_questions_over_the_limit_get_a_retry_message(tmp_path, embedding_cache):
+    _, asgi = served(tmp_path, embedding_cache, ask_burst=1, ask_rate_per_minute=1)
+    with serve_asgi(asgi) as url:
+        session = Session(url)
+        first = session.call("respond", "中试基地能获得什么补贴？", None, "extractive", 3, False)[1]
+        second = session.call("respond", "厦门对技术转移机构有哪些奖励？", None, "extractive", 3, False)[1]
+    assert "pqa-cite" in str(first[-1]["content"]) and "Too many questions; retry in" in str(second[-1]["content"])
