@@ -149,6 +149,6 @@ def exposure_warning(settings: Any, host: str) -> str:
         return ""
     return (
         f"Serving on {host} without POLICYQA_ADMIN_TOKEN: only clients on this machine (loopback) may change the "
-        "corpus; set POLICYQA_ADMIN_TOKEN to allow signed-in admins elsewhere. Behind a reverse proxy on this "
-        "machine every client looks local: set the token. / 未设置管理令牌：仅本机可修改文档库。"
+        "corpus; set POLICYQA_ADMIN_TOKEN to allow signed-in admins elsewhere. Behind a local reverse proxy that "
+        "does not set X-Forwarded-For every client looks local: set the token. / 未设置管理令牌：仅本机可修改文档库。"
     )
