@@ -163,3 +163,9 @@ def test_a_wrong_method_is_405_naming_every_allowed_method(guarded):
     response = httpx.put(f"{url}/api/documents/{NEWS_ID}", headers=bearer(KEY_A))
     assert response.status_code == 405
     assert {"DELETE", "GET"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+def test_a_local_proxy_forwarding_a_remote_client_gets_403_without_a_token(assistant):
+    with serve_asgi(create_app(assistant)) as url:  # uvicorn trusts X-Forwarded-For from 127.0.0.1
+        response = httpx.post(f"{url}/api/ingest", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.status_code == 403 and response.json()["error"]["type"] == "forbidden"
