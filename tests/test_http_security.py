@@ -169,3 +169,12 @@ def test_a_local_proxy_forwarding_a_remote_client_gets_403_without_a_token(assis
     with serve_asgi(create_app(assistant)) as url:  # uvicorn trusts X-Forwarded-For from 127.0.0.1
         response = httpx.post(f"{url}/api/ingest", headers={"X-Forwarded-For": "203.0.113.9"})
     assert response.status_code == 403 and response.json()["error"]["type"] == "forbidden"
+
+
+def test_a_finished_stream_gives_its_answer_slot_back(assistant):
+    guards = generous(assistant.settings, max_concurrent_answers=1, answer_queue_timeout=2.0)
+    with serve_asgi(create_app(assistant, guards=guards)) as url:
+        codes = [
+            httpx.post(f"{url}/api/ask/stream", json={"question": PILOT}, timeout=60).status_code for _ in range(3)
+        ]
+    assert codes == [200, 200, 200]
