@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: setup system-deps run ingest test test-fast lint eval eval-quick bench serve clean
+.PHONY: setup system-deps run ingest test test-fast lint eval eval-quick eval-cmrc eval-bootstrap bench serve clean
 
 $(STAMP): requirements.txt requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ eval: setup ingest
 
 eval-quick: setup ingest
 	$(PY) -m evals.run --quick --check-thresholds
+
+# The outside benchmark: 200 CMRC 2018 passages from ../shared/benchmarks (index cached in ~/.cache/policyqa/cmrc).
+eval-cmrc: setup
+	$(PY) -m evals.cmrc --passages 200 --seed 0
+
+# Bootstrap bounds of the test split (from evals/reports/latest/) behind the floors in evals/thresholds.toml.
+eval-bootstrap: setup
+	$(PY) -m evals.bootstrap
 
 bench: setup
 	$(PY) -m bench.run

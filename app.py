@@ -1,9 +1,13 @@
 """Gradio UI over the Assistant: chat with cited sources and a document viewer, corpus and evaluation tabs.
 
-Only wiring lives here; HTML comes from assistant.render and every answer from the Assistant.
+Only wiring lives here; HTML comes from assistant.ui.render (the corpus tab from corpus_ui.py) and every answer from the Assistant.
 """
 
 from __future__ import annotations
+
+from assistant.settings import configure_offline
+
+configure_offline()  # before any library reads the environment
 
 import asyncio
 import base64
@@ -23,7 +27,7 @@ from assistant import Answer, Assistant, Settings
 from assistant.http.auth import exposure_warning
 from assistant.http.limits import RateLimiter
 from assistant.http.schemas import answer_json
-from assistant.render import (
+from assistant.ui.render import (
     BRIDGE_JS,
     CSS,
     DOC_JS,

@@ -16,11 +16,11 @@ from typing import Any
 import gradio as gr
 
 from assistant import Assistant
-from assistant import audit as audit_log
+from assistant.http import audit as audit_log
 from assistant.http.auth import AccessPolicy, actor, admin_refusal, is_loopback
-from assistant.load import DocumentError
-from assistant.readers import SUPPORTED_SUFFIXES
-from assistant.render import DOCUMENT_COLUMNS, documents_rows, header_html, reason_zh, status_html
+from assistant.ingest.load import DocumentError
+from assistant.ingest.readers import SUPPORTED_SUFFIXES
+from assistant.ui.render import DOCUMENT_COLUMNS, documents_rows, header_html, reason_zh, status_html
 
 log = logging.getLogger("policyqa.app")
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}

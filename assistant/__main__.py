@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from assistant.settings import configure_offline
+
+configure_offline()  # before any library reads the environment
+
 import argparse
 import json
 import sys
 from dataclasses import asdict
 
 from assistant import Assistant, Settings
-from assistant.index import IndexBusyError, IndexCorruptError
+from assistant.ingest.store import IndexBusyError, IndexCorruptError
 
 
 def _print_answer(answer, as_json: bool) -> None:
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         assistant = Assistant.from_settings(settings)
         if args.command == "ingest":
-            report = assistant.ingest(progress=sys.stderr.isatty() or True)
+            report = assistant.ingest(progress=True)
             for error in report.errors:
                 print(f"skipped: {error}", file=sys.stderr)
             print(

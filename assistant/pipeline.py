@@ -15,18 +15,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import compose_answer
-from assistant.chunk import split_document
-from assistant.embed import CachedEmbedder, embedder_from_settings
-from assistant.index import Index, IngestReport, Snapshot, indexed_text
-from assistant.lexicon import Lexicon, load_lexicon
-from assistant.load import DocumentError, is_ignored, load_corpus, load_file, text_key
-from assistant.readers import SUPPORTED_SUFFIXES
-from assistant.repair import open_index, repair_index_files
-from assistant.retrieve import Query, Retriever, build_query, is_english
+from assistant.answer.compose import compose_answer
+from assistant.answer.llm import LLMAnswerer
+from assistant.answer.parts import MAX_PARTS, join_parts
+from assistant.answer.verify import check_answer
+from assistant.ingest.chunk import split_document
+from assistant.ingest.embed import CachedEmbedder, embedder_from_settings
+from assistant.ingest.load import DocumentError, is_ignored, load_corpus, load_file, text_key
+from assistant.ingest.readers import SUPPORTED_SUFFIXES
+from assistant.ingest.repair import open_index, repair_index_files
+from assistant.ingest.store import Index, IngestReport, Snapshot, indexed_text
+from assistant.lang.lexicon import Lexicon, is_english, load_lexicon
+from assistant.query.intent import read_intent
+from assistant.retrieve import Retriever
 from assistant.settings import Settings, configure_offline
-from assistant.types import Answer, Document, Hit
-from assistant.verify import check_answer
+from assistant.types import Answer, Document, Hit, Intent
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
 # Emoji and pictographs, dingbats, the emoji variation selector and tag characters: no meaning for search.
@@ -81,7 +84,12 @@ class Assistant:
     """The policy QA assistant: ingest a corpus, answer questions with cited verbatim passages."""
 
     def __init__(
-        self, settings: Settings, index: Index, embedder: CachedEmbedder, lexicon: Lexicon, llm: Any = None
+        self,
+        settings: Settings,
+        index: Index,
+        embedder: CachedEmbedder,
+        lexicon: Lexicon,
+        llm: LLMAnswerer | None = None,
     ) -> None:
         self.settings = settings
         self.index = index
@@ -90,17 +98,8 @@ class Assistant:
         self.llm = llm
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
-        self.retriever = Retriever(
-            index,
-            self.snapshot,
-            embedder,
-            lexicon,
-            settings.retrieval_mode,
-            settings.candidate_k,
-            settings.rrf_k,
-            (settings.dense_weight, settings.bm25_weight),
-            (settings.dense_score_weight, settings.bm25_score_weight),
-        )
+        self.retriever = Retriever(index, self.snapshot, embedder, settings.retrieval, settings.retrieval_mode)
+        self.config_hash = settings.config_hash()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -112,9 +111,9 @@ class Assistant:
         embedder = embedder_from_settings(settings)
         lexicon = load_lexicon(settings.corpus_dir / "glossary.toml")
         index = open_index(settings, embedder, lexicon, recovered)
-        llm = None
+        llm: LLMAnswerer | None = None
         if settings.llm_configured:
-            from assistant.llm import build_llm
+            from assistant.answer.llm import build_llm
 
             llm = build_llm(settings)
         return cls(settings, index, embedder, lexicon, llm)
@@ -209,8 +208,8 @@ class Assistant:
 
     def retrieve(self, question: str, history: Sequence[dict] | None = None, top_k: int | None = None) -> list[Hit]:
         """The passages a question retrieves, best first (before any answering)."""
-        query = build_query(question, usable_history(history), self.lexicon)
-        return self.retriever.retrieve(query, top_k or self.settings.top_k)
+        intent = read_intent(question, usable_history(history), self.lexicon, self.snapshot().docs)
+        return self.retriever.retrieve(intent, top_k or self.settings.top_k)
 
     async def aask(
         self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
@@ -253,19 +252,27 @@ class Assistant:
             yield found.text
             yield found
             return
-        query, hits, snap, answer = found
+        intent, hits, snap, answer = found
         retrieved = time.perf_counter()
         if answer.refused:
             yield answer.text
         else:
-            async for piece in llm.astream(query, hits, snap, fallback=answer):
+            async for piece in llm.astream(intent.query, hits, snap, fallback=answer):
                 if isinstance(piece, Answer):
                     answer = piece
                 else:
                     yield piece
         yield self._verified(answer, started, retrieved)
 
-    def _llm_for(self, mode: str | None) -> Any:
+    def answer_from_hits(self, question: str, hits: list[Hit], history: Sequence[dict] | None = None) -> Answer:
+        """The extractive answer (verified) composed from given passages (for baselines)."""
+        started = time.perf_counter()
+        snap = self.snapshot()
+        intent = read_intent(question, usable_history(history), self.lexicon, snap.docs)
+        answer = compose_answer(intent, hits, snap, self.settings.answer, self.settings.refusal)
+        return self._verified(replace(answer, config_hash=self.config_hash), started, started)
+
+    def _llm_for(self, mode: str | None) -> LLMAnswerer | None:
         return self.llm if (mode or self.settings.answer_mode) == "llm" else None
 
     def _answer(self, question: str, history: list[dict], top_k: int | None, mode: str | None) -> Answer:
@@ -274,47 +281,68 @@ class Assistant:
         found = self._evidence(question, history, top_k, llm)
         if isinstance(found, Answer):
             return found
-        query, hits, snap, answer = found
+        intent, hits, snap, answer = found
         retrieved = time.perf_counter()
         if llm is not None and not answer.refused:
-            answer = llm.answer(query, hits, snap, fallback=answer)
+            answer = llm.answer(intent.query, hits, snap, fallback=answer)
         return self._verified(answer, started, retrieved)
 
-    def _evidence(
-        self, question: str, history: list[dict], top_k: int | None, llm: Any
-    ) -> Answer | tuple[Query, list[Hit], Snapshot, Answer]:
-        """An early answer (invalid question, empty index), or the retrieved passages and the extractive answer.
-
-        With an LLM, a follow-up is first condensed into a standalone question and retrieval uses that.
-        """
+    def _early_answer(self, question: str) -> Answer | None:
+        """The answer to a question that cannot be searched (invalid, or nothing indexed yet), else None."""
         english = isinstance(question, str) and is_english(question)
         problem = _invalid_question(question, self.settings.max_question_chars)
         if problem:
             return Answer(
                 question=str(question)[:200], text=problem, citations=[], refused=True, refusal_kind="invalid_question"
             )
-        question = _PICTOGRAPHS.sub("", question)  # "补贴？😀" retrieves and answers like "补贴？"
-        snap = self.snapshot()
-        if not snap.chunks:
+        if not self.snapshot().chunks:
             text = (
                 "The index is empty: run `python -m assistant ingest` (or `make run`) first."
                 if english
                 else "索引为空：请先运行 `python -m assistant ingest`（或 `make run`）建立索引。"
             )
             return Answer(question=question, text=text, citations=[], refused=True, refusal_kind="no_index")
+        return None
+
+    def _evidence(
+        self, question: str, history: list[dict], top_k: int | None, llm: LLMAnswerer | None
+    ) -> Answer | tuple[Intent, list[Hit], Snapshot, Answer]:
+        """An early answer, or the question's intent, the retrieved passages and the extractive answer.
+
+        With an LLM, a follow-up is first condensed into a standalone question and retrieval uses that.
+        A multi-part question is answered part by part (each part reads the ones before it as history).
+        """
+        early = self._early_answer(question)
+        if early is not None:
+            return early
+        question = _PICTOGRAPHS.sub("", question)  # "补贴？😀" retrieves and answers like "补贴？"
+        snap = self.snapshot()
         standalone = llm.condense(question, history) if llm is not None and history else None
-        query = build_query(standalone or question, [] if standalone else history, self.lexicon)
-        hits = self.retriever.retrieve(query, top_k or self.settings.top_k)
-        answer = compose_answer(
-            question,
-            query,
-            hits,
-            snap,
-            self.settings.max_answer_sentences,
-            place_names=self.lexicon.place_names_en,
-            lexicon=self.lexicon,
+        intent = read_intent(standalone or question, [] if standalone else history, self.lexicon, snap.docs)
+        if len(intent.parts) > 1:
+            return self._answer_parts(intent, snap, top_k)
+        hits = self.retriever.retrieve(intent, top_k or self.settings.top_k)
+        answer = compose_answer(intent, hits, snap, self.settings.answer, self.settings.refusal)
+        return intent, hits, snap, replace(answer, question=question, config_hash=self.config_hash)
+
+    def _answer_parts(self, intent: Intent, snap: Snapshot, top_k: int | None) -> Answer:
+        """Each part retrieved and answered on its own, composed in order; a part without support is named."""
+        answers, history = [], []
+        parts = intent.parts[:MAX_PARTS]
+        # The parts share one answer's budget: a short answer each.
+        budget = self.settings.answer.model_copy(
+            update={
+                "max_sentences": max(1, self.settings.answer.max_sentences // len(parts)),
+                "max_chars": max(self.settings.answer.max_sentence_chars, self.settings.answer.max_chars // len(parts)),
+            }
         )
-        return query, hits, snap, answer
+        for part in parts:
+            part_intent = read_intent(part, history, self.lexicon, snap.docs)
+            hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k)
+            answer = compose_answer(part_intent, hits, snap, budget, self.settings.refusal)
+            answers.append(check_answer(answer))
+            history = [{"role": "user", "content": part}]
+        return replace(join_parts(intent.question, answers, intent.english), config_hash=self.config_hash)
 
     @staticmethod
     def _verified(answer: Answer, started: float, retrieved: float) -> Answer:
@@ -345,13 +373,3 @@ def _progress_reporter(progress: bool | ProgressCallback, total: int) -> Callabl
         bar = tqdm(total=total, desc="embedding passages", unit="passage")
         return bar.update
     return lambda n: None
-
-
-def default_assistant(corpus_dir: Path | None = None, index_dir: Path | None = None) -> Assistant:
-    """An assistant on the environment's settings, optionally with other folders."""
-    settings = Settings()
-    if corpus_dir is not None:
-        settings = settings.model_copy(update={"corpus_dir": corpus_dir})
-    if index_dir is not None:
-        settings = settings.model_copy(update={"index_dir": index_dir})
-    return Assistant.from_settings(settings)

@@ -2,17 +2,62 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RetrievalSettings(BaseModel):
+    """Tuned numbers of retrieval (env: POLICYQA_RETRIEVAL__<FIELD>)."""
+
+    candidate_k: int = 30  # passages each retriever returns before fusion
+    rrf_k: int = 60  # reciprocal-rank constant; 60 kept (dense weights 0.4-1.0 within noise on dev)
+    dense_weight: float = 1.0  # weights of the two rankings in reciprocal rank fusion
+    bm25_weight: float = 1.0
+    dense_score_weight: float = 0.5  # each retriever's normalized score beside its rank (evals/README.md)
+    bm25_score_weight: float = 1.0
+    expansion_weight: float = 0.5  # glossary terms are hints, not the user's words
+    named_depth: int = 4  # inside named documents, dense search looks this many times deeper
+    group_pool: int = 3  # a group's chunk competes for a slot when it ranks within top_k * group_pool
+
+
+class AnswerSettings(BaseModel):
+    """Tuned numbers of the extractive answerer (env: POLICYQA_ANSWER__<FIELD>)."""
+
+    max_sentences: int = 4
+    max_chars: int = 260  # quoted characters of one answer
+    list_max_chars: int = 420  # an enumeration may run longer
+    floor: float = 0.7  # a sentence is quoted beside the best when it scores at least this share of it
+    list_floor: float = 0.55  # the same for list and comparison questions
+    intro_min: float = 0.85  # a list intro ("…如下：") stands for the list when it scores this share of the best
+    own_words_weight: float = 0.1  # among equals, the sentence that says it itself
+    carried_weight: float = 0.5  # a follow-up's words carried over from the previous question
+    rank_bonus: float = 0.15  # / (1 + rank): earlier hits win ties
+    dense_floor: float = 0.8  # dense similarity above this adds to a sentence's score
+    place_weight: float = 0.2  # a sentence about the asked place gains, one about none loses
+    value_bonus: float = 0.15  # a sentence holding a value of the asked type gains
+    max_sentence_chars: int = 110  # longer sentences are cut to their best clause window
+
+
+class RefusalSettings(BaseModel):
+    """Tuned numbers of refusal (env: POLICYQA_REFUSAL__<FIELD>); measured on the gold dev split."""
+
+    min_coverage: float = 0.45  # below this share of the question's concepts, refuse unless dense is high
+    min_dense: float = 0.84  # ... the dense similarity that rescues a low-coverage question
+    hard_floor: float = 0.2  # below this, too little of the question is in any passage, however similar
+    support_share: float = 0.6  # candidates within this share of the best one count as evidence
+    figure_coverage: float = 0.75  # a typed value counts in a sentence covering this share of the best's coverage
+    evidence_sentences: int = 8  # how many candidates are examined for a joint match
 
 
 class Settings(BaseSettings):
     """All configuration, read once at the edge and passed down."""
 
-    model_config = SettingsConfigDict(env_prefix="POLICYQA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", env_nested_delimiter="__", extra="ignore")
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".index")
@@ -37,19 +82,13 @@ class Settings(BaseSettings):
     # Chunking: token budget counted with tiktoken (cl100k_base).
     chunk_max_tokens: int = 320
 
-    # Retrieval.
+    # Retrieval, answering and refusal; their tuned numbers live in the sections.
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
-    candidate_k: int = 30
     top_k: int = 5
-    rrf_k: int = 60
-    dense_weight: float = 1.0  # weights of the two rankings in reciprocal rank fusion
-    bm25_weight: float = 1.0
-    dense_score_weight: float = 0.5  # each retriever's normalized score, added beside its rank (measured)
-    bm25_score_weight: float = 1.0
-
-    # Answering.
     answer_mode: Literal["extractive", "llm"] = "extractive"
-    max_answer_sentences: int = 4
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    refusal: RefusalSettings = RefusalSettings()
     max_question_chars: int = 1000  # embedding a question costs ~2 ms a character on 2 cores
 
     # Optional LLM (OpenAI-compatible).
@@ -87,6 +126,12 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+    def config_hash(self) -> str:
+        """A short hash of everything that shapes an answer (recorded in each Answer, like paper-qa's config_md5)."""
+        shaping = self.model_dump(include={"retrieval_mode", "top_k", "answer_mode", "retrieval", "answer", "refusal"})
+        shaping["chunk_max_tokens"] = self.chunk_max_tokens
+        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def configure_offline() -> None:

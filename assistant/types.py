@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,99 @@ class Answer:
     citations: list[Citation]
     refused: bool
     mode: str = "extractive"  # extractive | llm
-    refusal_kind: str = ""  # "" | not_covered | not_stated | invalid_question
+    refusal_kind: RefusalKind = ""  # why it refused ("" when it answered)
     notice: str = ""  # e.g. "LLM unreachable, answered extractively"
     timings: dict[str, float] = field(default_factory=dict)
     prompt_hash: str = ""
+    config_hash: str = ""  # Settings.config_hash() of the settings that produced it
     verification: list[str] = field(default_factory=list)  # what verify() dropped or changed
+
+
+RefusalKind = Literal["", "not_covered", "not_stated", "invalid_question", "no_index"]
+AnswerType = Literal[
+    "amount",
+    "count",
+    "ratio",
+    "figure",
+    "date",
+    "entity",
+    "place",
+    "list",
+    "yesno",
+    "comparison",
+    "superlative",
+    "explanation",
+]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question made ready for search: normalized text, BM25 tokens and the concepts to cover."""
+
+    text: str  # normalized, with follow-ups resolved against the history
+    keywords: list[str]  # BM25 tokens of the question itself, then of its expansions (no repeats)
+    expansion_keywords: list[str]  # the tokens that come only from expansions (weighted lower)
+    expansions: list[str]  # glossary terms added to the question
+    english: bool
+    places: list[str]  # place names the (resolved) question mentions
+    concepts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # term → terms that stand for it
+    carried: frozenset[str] = frozenset()  # concept terms that only the previous question brought (weighted lower)
+
+    @property
+    def own_keywords(self) -> list[str]:
+        """The keywords at full weight: the question's own, without expansions or carried-over words."""
+        extra = set(self.expansion_keywords)
+        return [t for t in self.keywords if t not in extra]
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What an answer must match jointly: the same places, years or periods, documents and kind of figure."""
+
+    places: tuple[str, ...] = ()  # short names: 泉州, 四川
+    years: tuple[str, ...] = ()
+    periods: tuple[str, ...] = ()  # planning periods: 十四五
+    documents: tuple[str, ...] = ()  # doc_ids the question names firmly (文号, or year and kind)
+    kinds: tuple[str, ...] = ()  # document kinds it names without a year (规划, 答复)
+    target: bool | None = None  # True asks a target (目标/力争), False an actual, None either
+    growth: bool = False  # asks a rate of change (增长/增速), not a level
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The one reading of a question that retrieval, answering and refusal share."""
+
+    question: str  # as asked
+    query: Query  # the search form of the resolved question
+    answer_type: AnswerType
+    constraints: Constraints
+    wants_list: bool = False
+    compare: bool = False
+    support: bool = False  # asks about support (补贴/资助/grant): an amount or the ratio it is computed by
+    parts: tuple[str, ...] = ()  # sub-questions of a multi-part question, each answered on its own
+
+    @property
+    def english(self) -> bool:
+        return self.query.english
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A verbatim sentence (or clause window, or table row) of a hit, with its relevance score."""
+
+    hit_index: int
+    text: str
+    score: float
+    coverage: float
+    order: int = 0  # index of the sentence within its chunk
+    own: float = 1.0  # share of the question the sentence covers in its own words (not its document's title)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether to refuse, why, and the candidates worth quoting with the refusal."""
+
+    refused: bool
+    kind: RefusalKind = ""
+    missing: list[str] = field(default_factory=list)  # places/years/periods/the kind of figure the evidence lacks
+    quoted: list[Candidate] = field(default_factory=list)

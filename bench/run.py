@@ -8,6 +8,10 @@
 
 from __future__ import annotations
 
+from assistant.settings import configure_offline
+
+configure_offline()  # before any library reads the environment
+
 import argparse
 import json
 import os

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Assistant, Settings
-from assistant.embed import CachedEmbedder
+from assistant.ingest.embed import CachedEmbedder
 from bench.stats import proc_status_mb, summarize_ms
 
 

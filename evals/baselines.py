@@ -1,4 +1,4 @@
-"""The systems evaluated side by side: the full assistant, its dense-only and BM25-only modes, stock llama-index."""
+"""The systems evaluated side by side, all answered by the same extractive answerer over their own retrieval."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from assistant import Assistant
-from assistant.embed import CachedEmbedder
-from assistant.types import Answer
+from assistant.ingest.embed import CachedEmbedder
+from assistant.types import Answer, Chunk, Hit
 
 SYSTEMS = ("full", "dense", "bm25", "stock-llamaindex")
 _MODES = {"full": "hybrid", "dense": "dense", "bm25": "bm25"}
+_STOCK_POSITION = 10**6  # stock nodes are not chunks of the index: keep the answerer from joining a neighbour
 
 
 class Passage(NamedTuple):
@@ -28,7 +29,10 @@ class Reply:
 
     text: str
     refused: bool
-    cited: list[Passage]
+    refusal_kind: str  # "" | not_covered | not_stated | …, as the answerer labelled its refusal
+    cited: dict[int, Passage]  # citation number [n] → the passage it cites
+    labels: dict[int, str]  # citation number [n] → its document's label as the answer may print it (文号, title…)
+    used: list[Passage]  # the ranked passages the answerer drew on (its top_k hits)
     sources: list[str]  # texts a number in the answer may come from: cited passages and their documents' labels
     latency_ms: float
 
@@ -44,15 +48,29 @@ class System(Protocol):
     def answer(self, question: str, history: Sequence[dict]) -> Reply: ...
 
 
+def reply_from(answer: Answer, hits: Sequence[Hit], latency_ms: float) -> Reply:
+    """The harness's view of an Answer composed from `hits`."""
+    labels = [" ".join((c.doc_number, c.title, c.date, c.section)) for c in answer.citations]
+    return Reply(
+        text=answer.text,
+        refused=answer.refused,
+        refusal_kind=answer.refusal_kind,
+        cited={c.n: Passage(c.doc_id, c.text) for c in answer.citations},
+        labels={c.n: label for c, label in zip(answer.citations, labels, strict=True)},
+        used=[Passage(hit.chunk.doc_id, hit.chunk.text) for hit in hits],
+        sources=[c.text for c in answer.citations] + labels,
+        latency_ms=latency_ms,
+    )
+
+
 class AssistantSystem:
-    """The assistant in one retrieval mode, answering with its own extractive answerer."""
+    """The assistant in one retrieval mode; its extractive answerer quotes the top_k hits it retrieved."""
 
     def __init__(self, name: str, assistant: Assistant) -> None:
         self.name = name
         self.assistant = assistant
-        self.description = (
-            f"Assistant, retrieval_mode={assistant.settings.retrieval_mode}, {assistant.settings.answer_mode} answers"
-        )
+        settings = assistant.settings
+        self.description = f"Assistant, retrieval_mode={settings.retrieval_mode}, top_k={settings.top_k}, {settings.answer_mode} answers"
 
     def retrieve(self, question: str, history: Sequence[dict], k: int) -> list[Passage]:
         hits = self.assistant.retrieve(question, list(history), k)
@@ -60,32 +78,22 @@ class AssistantSystem:
 
     def answer(self, question: str, history: Sequence[dict]) -> Reply:
         started = time.perf_counter()
-        answer = self.assistant.ask(question, history=list(history))
-        latency = (time.perf_counter() - started) * 1000
-        cited = [Passage(c.doc_id, c.text) for c in answer.citations]
-        return Reply(answer.text, answer.refused, cited, _sources(answer), latency)
-
-
-def _sources(answer: Answer) -> list[str]:
-    """Cited passages plus the labels the answer may print for them (文号, title, date, section)."""
-    labels = [" ".join((c.doc_number, c.title, c.date, c.section)) for c in answer.citations]
-    return [c.text for c in answer.citations] + labels
+        hits = self.assistant.retrieve(question, list(history), self.assistant.settings.top_k)
+        answer = self.assistant.answer_from_hits(question, hits, list(history))
+        return reply_from(answer, hits, (time.perf_counter() - started) * 1000)
 
 
 class StockLlamaIndexSystem:
-    """Stock llama-index: SentenceSplitter() defaults, in-memory VectorStoreIndex, dense-only top-k.
-
-    There is no LLM offline, so its "answer" is the top-1 retrieved passage; it never refuses.
-    """
+    """Stock llama-index retrieval (SentenceSplitter() defaults, in-memory VectorStoreIndex, dense top_k on the
+    question alone), answered by the assistant's own extractive answerer over the retrieved nodes."""
 
     name = "stock-llamaindex"
-    description = "llama-index SentenceSplitter() defaults + in-memory VectorStoreIndex, dense top-k; answer = top-1 passage, never refuses"
 
-    def __init__(self, documents: Sequence[Any], embedder: CachedEmbedder) -> None:
+    def __init__(self, documents: Sequence[Any], base: Assistant) -> None:
         from llama_index.core import Document, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
 
-        from assistant.embed import LlamaEmbedding
+        from assistant.ingest.embed import LlamaEmbedding
 
         docs = [
             Document(
@@ -99,21 +107,36 @@ class StockLlamaIndexSystem:
         ]
         nodes = SentenceSplitter().get_nodes_from_documents(docs)
         self.passages = len(nodes)
-        self.index = VectorStoreIndex(nodes, embed_model=LlamaEmbedding(embedder))
-        self.query_model = LlamaEmbedding(fresh_queries(embedder))
+        self.base = base
+        self.top_k = base.settings.top_k
+        self.index = VectorStoreIndex(nodes, embed_model=LlamaEmbedding(base.embedder))
+        self.query_model = LlamaEmbedding(fresh_queries(base.embedder))
+        self.description = (
+            f"llama-index SentenceSplitter() defaults ({self.passages} nodes) + in-memory VectorStoreIndex,"
+            f" dense top_k={self.top_k} on the question alone; the assistant's extractive answerer over those nodes"
+        )
 
-    def retrieve(self, question: str, history: Sequence[dict], k: int) -> list[Passage]:
+    def _hits(self, question: str, k: int) -> list[Hit]:
         # Stock retrievers take the question alone: no history, no query rewriting.
         retriever = self.index.as_retriever(similarity_top_k=k, embed_model=self.query_model)
-        results = retriever.retrieve(question)
-        return [Passage(r.node.metadata["doc_id"], r.node.get_content()) for r in results]
+        return [node_hit(result, rank) for rank, result in enumerate(retriever.retrieve(question), 1)]
+
+    def retrieve(self, question: str, history: Sequence[dict], k: int) -> list[Passage]:
+        return [Passage(hit.chunk.doc_id, hit.chunk.text) for hit in self._hits(question, k)]
 
     def answer(self, question: str, history: Sequence[dict]) -> Reply:
         started = time.perf_counter()
-        top = self.retrieve(question, history, 1)
-        latency = (time.perf_counter() - started) * 1000
-        text = top[0].text if top else ""
-        return Reply(text, False, top[:1], [p.text for p in top[:1]], latency)
+        hits = self._hits(question, self.top_k)
+        answer = self.base.answer_from_hits(question, hits, list(history))
+        return reply_from(answer, hits, (time.perf_counter() - started) * 1000)
+
+
+def node_hit(result: Any, rank: int) -> Hit:
+    """A llama-index NodeWithScore as a Hit; its position lies past any real chunk, so no neighbour is joined."""
+    doc_id = result.node.metadata["doc_id"]
+    score = float(result.score or 0.0)
+    chunk = Chunk(f"{doc_id}#stock-{rank}", doc_id, result.node.get_content(), "", _STOCK_POSITION + rank)
+    return Hit(chunk, score, dense_rank=rank, dense_score=score)
 
 
 def fresh_queries(embedder: CachedEmbedder) -> CachedEmbedder:
@@ -137,8 +160,8 @@ def build_systems(names: Sequence[str], base: Assistant) -> list[System]:
         if name in _MODES:
             systems.append(AssistantSystem(name, assistant_in_mode(base, _MODES[name])))
         else:
-            from assistant.load import load_corpus
+            from assistant.ingest.load import load_corpus
 
             documents, _ = load_corpus(base.settings.corpus_dir, base.settings.max_file_bytes)
-            systems.append(StockLlamaIndexSystem(documents, base.embedder))
+            systems.append(StockLlamaIndexSystem(documents, base))
     return systems

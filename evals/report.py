@@ -14,21 +14,28 @@ HEADLINE = [
     ("R@1", "recall_at_1", "pct"),
     ("R@3", "recall_at_3", "pct"),
     ("R@5", "recall_at_5", "pct"),
-    ("R@10", "recall_at_10", "pct"),
     ("all-ev@5", "all_evidence_at_5", "pct"),
-    ("MRR", "mrr", "num"),
+    ("MRR@5", "mrr_at_5", "num"),
+    ("deep R@10", "deep_recall_at_10", "pct"),
     ("key facts", "key_fact_accuracy", "pct"),
+    ("facts anywhere", "key_fact_accuracy_anywhere", "pct"),
     ("all facts", "all_facts_rate", "pct"),
-    ("cited support", "citation_support", "pct"),
+    ("cites evidence", "evidence_cited_rate", "pct"),
     ("refusal P", "refusal_precision", "pct"),
     ("refusal R", "refusal_recall", "pct"),
+    ("refusal kind", "refusal_kind_accuracy", "pct"),
     ("false refusals", "false_refusal_rate", "pct"),
     ("median chars", "answer_chars_median", "int"),
     ("p50 ms", "latency_p50_ms", "ms"),
     ("p95 ms", "latency_p95_ms", "ms"),
 ]
+SUPPORT_COLUMN = (
+    "cited support",
+    "citation_support",
+    "pct",
+)  # shown for LLM answers; verbatim quotes hold it by construction
 GROUP_COLUMNS = [("n", "items", "int")] + [
-    c for c in HEADLINE if c[1] not in {"recall_at_1", "recall_at_3", "latency_p95_ms"}
+    c for c in HEADLINE if c[1] not in {"recall_at_1", "recall_at_3", "deep_recall_at_10", "latency_p95_ms"}
 ]
 PREVIEW_CHARS = 120
 
@@ -95,7 +102,7 @@ def failure_section(results: Sequence[ItemResult]) -> list[str]:
     failed = [r for r in results if r.failures()]
     lines = [f"## Failures of the full system ({len(failed)} of {len(results)} items)", ""]
     for r in failed:
-        lines += [f"### {r.id} ({r.category}, {r.lang})", ""]
+        lines += [f"### {r.id} ({r.category}, {r.lang}, {r.split or 'no split'})", ""]
         lines += [f"- **why:** {'; '.join(r.failures())}", f"- **question:** {r.question}"]
         lines.append(f"- **expected key facts:** {', '.join(r.key_facts) if r.key_facts else '(none: should refuse)'}")
         lines += [f"- **refused:** {r.refused}", "- **answer:**", ""]
@@ -108,32 +115,49 @@ def failure_section(results: Sequence[ItemResult]) -> list[str]:
     return lines
 
 
+def split_rows(systems: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Headline rows: each system on the test split, the dev split, then all items."""
+    return [
+        (f"{name} · {split}", s["summary"][split]["overall"])
+        for name, s in systems.items()
+        for split in ("test", "dev", "all")
+        if split in s["summary"]
+    ]
+
+
+def _group_tables(summary: Mapping[str, Any], split: str) -> list[str]:
+    """Per-category, per-language and per-category × language tables of one split."""
+    lines = [f"## Full system per category ({split})", ""]
+    rows = [(cat, s) for cat, s in summary["by_category"].items()] + [("**overall**", summary["overall"])]
+    lines += table(rows, GROUP_COLUMNS, "category")
+    lines += ["", f"## Full system per language ({split})", ""]
+    lines += table(list(summary["by_lang"].items()), GROUP_COLUMNS, "lang")
+    lines += ["", f"## Full system per category × language ({split})", ""]
+    return lines + table(list(summary["by_category_lang"].items()), GROUP_COLUMNS, "category/lang") + [""]
+
+
 def render_markdown(
     report: Mapping[str, Any], results: Mapping[str, Sequence[ItemResult]], charts: Sequence[str]
 ) -> str:
     """The human-readable report."""
     systems = report["systems"]
+    columns = HEADLINE + ([SUPPORT_COLUMN] if report.get("answer_mode") == "llm" else [])
     lines = [f"# Evaluation report — {report['created']}", ""]
     lines += [
         f"Gold set `{report['gold']}`: {report['items']} items{report['filter_note']}. Index `{report['index_dir']}`.",
         "",
     ]
-    lines += ["## Headline", ""]
-    lines += table([(name, s["summary"]["overall"]) for name, s in systems.items()], HEADLINE, "system")
+    lines += ["## Headline: test split (gated), dev split (tuned on), all items", ""]
+    lines += table(split_rows(systems), columns, "system · split")
     lines += ["", "Systems:", ""] + [f"- **{name}**: {s['description']}" for name, s in systems.items()]
-    lines += ["", *report["notes"], ""]
+    lines += ["", *(f"- {note}" for note in report["notes"]), ""]
     lines += ["Timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in report["timings"].items()), ""]
     lines += [f"![{name}]({name})" for name in charts] + [""]
     if "full" in systems:
-        full = systems["full"]["summary"]
-        lines += ["## Full system per category", ""]
-        rows = [(cat, s) for cat, s in full["by_category"].items()] + [("**overall**", full["overall"])]
-        lines += table(rows, GROUP_COLUMNS, "category")
-        lines += ["", "## Full system per language", ""]
-        lines += table(list(full["by_lang"].items()), GROUP_COLUMNS, "lang")
-        lines += ["", "## Full system per category × language", ""]
-        lines += table(list(full["by_category_lang"].items()), GROUP_COLUMNS, "category/lang")
-        lines += ["", *failure_section(results["full"])]
+        for split in ("test", "dev"):
+            if split in systems["full"]["summary"]:
+                lines += _group_tables(systems["full"]["summary"][split], split)
+        lines += failure_section(results["full"])
     return "\n".join(lines).rstrip() + "\n"
 
 

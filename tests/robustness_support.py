@@ -12,8 +12,8 @@ from pathlib import Path
 from conftest import CORPUS, REPO
 
 from assistant import Assistant
-from assistant.chunk import split_document
-from assistant.load import load_file
+from assistant.ingest.chunk import split_document
+from assistant.ingest.load import load_file
 
 REPLY_ID = "quanzhou-2023-63-reply-pilot-bases"
 NEWS_ID = "xiamen-2026-tech-transfer-measures-news"

@@ -10,9 +10,9 @@ from conftest import CORPUS, NEWS, PLAN, REPLY_2023, REPLY_2025, REPLY_2026
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.chunk import count_tokens, split_document, split_sentences
-from assistant.headings import parse_heading
-from assistant.load import load_file
+from assistant.ingest.chunk import count_tokens, split_document, split_sentences
+from assistant.ingest.headings import parse_heading
+from assistant.ingest.load import load_file
 from assistant.types import Chunk, Document
 
 ANNEX_1 = "附件1 “十四五”期间泉州市科技创新重大项目（基地平台类）"

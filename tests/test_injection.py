@@ -8,7 +8,7 @@ from conftest import make_settings
 from fake_openai import FakeOpenAI
 
 from assistant import Assistant
-from assistant.llm import FAILED_CHECK, build_llm
+from assistant.answer.llm import FAILED_CHECK, build_llm
 
 pytestmark = pytest.mark.slow
 REPLY = """泉州市科学技术局

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.lexicon import load_lexicon, normalize_query
+from assistant.lang.lexicon import load_lexicon, normalize_query
 
 GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml"
 
@@ -36,11 +36,6 @@ def test_expand_maps_english_to_chinese_terms(lexicon):
 
 def test_expand_does_not_match_english_word_inside_another(lexicon):
     assert "贷款" not in lexicon.expand("Tell me about loanwords")
-
-
-def test_places_in_finds_english_and_chinese_names(lexicon):
-    assert lexicon.places_in("What does Shenzhen offer?") == ["深圳"]
-    assert lexicon.places_in("厦门和泉州有什么不同") == ["泉州", "厦门"]
 
 
 def test_load_lexicon_without_glossary_still_tokenizes_chinese():

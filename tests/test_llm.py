@@ -10,8 +10,8 @@ from conftest import make_settings
 from fake_openai import FakeOpenAI, Messages, Reply, closed_port
 
 from assistant import Assistant
-from assistant.llm import BAD_CITATION, FAILED_CHECK, UNAVAILABLE, build_llm
-from assistant.prompts import PromptSet
+from assistant.answer.llm import BAD_CITATION, FAILED_CHECK, UNAVAILABLE, build_llm
+from assistant.answer.prompts import PromptSet
 
 PILOT = """泉州市科学技术局
 
@@ -213,11 +213,3 @@ def test_english_question_asks_for_english_prose(base, fake):
     answer = with_llm(base, fake.base_url).ask("What is the maximum subsidy for a pilot-scale base?")
     assert "回答语言：英文" in fake.prompts[0][-1]["content"]
     assert answer.mode == "llm" and answer.text.startswith("Quanzhou grants")
-
-
-async def test_aanswer_matches_answer(base, fake):
-    llm_assistant = with_llm(base, fake.base_url)
-    query, hits, snap, fallback = llm_assistant._evidence(QUESTION, [], None, llm_assistant.llm)
-    fake.script(citing("最高给予500万元补助[{n}]。", "500万元"))
-    answer = await llm_assistant.llm.aanswer(query, hits, snap, fallback)
-    assert answer.mode == "llm" and answer.text == "最高给予500万元补助[1]。"

@@ -11,8 +11,8 @@ from conftest import CORPUS, NEWS, PLAN, REPLY_2023, REPLY_2025, REPLY_2026
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.clean import clean_text
-from assistant.load import DocumentError, LoadError, load_corpus, load_file, make_doc_id
+from assistant.ingest.clean import clean_text
+from assistant.ingest.load import DocumentError, LoadError, load_corpus, load_file, make_doc_id
 from assistant.types import Document
 
 MB = 1024 * 1024

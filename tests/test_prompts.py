@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.prompts import PromptError, PromptSet, load_prompt, prompt_hash
+from assistant.answer.prompts import PromptError, PromptSet, load_prompt, prompt_hash
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
-"""assistant.render: answers and documents as the chat shows them (pure functions, no index)."""
+"""assistant.ui.render: answers and documents as the chat shows them (pure functions, no index)."""
 
 from __future__ import annotations
 
 import re
 
-from assistant.render import (
+from assistant.types import Answer, Citation, Document
+from assistant.ui.render import (
     answer_html,
     answer_markdown,
     charts_html,
@@ -18,7 +19,6 @@ from assistant.render import (
     sentences,
     strip_report_images,
 )
-from assistant.types import Answer, Citation, Document
 
 PASSAGE = "二、完善扶持中试基地建设政策措施\n\n对中试平台设备购置费用按非财政资金投入的一定比例给予补贴。加强市级科技计划项目对科技成果中试项目的资金支持。"
 QUOTE = "对中试平台设备购置费用按非财政资金投入的一定比例给予补贴。"
@@ -226,7 +226,7 @@ def test_answer_html_shows_timings_only_with_scores():
 
 
 def test_rejection_reasons_read_in_chinese_with_the_english_kept():
-    from assistant.render import reason_zh
+    from assistant.ui.render import reason_zh
 
     assert reason_zh("binary file, not text") == "二进制文件，不是文本（binary file, not text）"
     assert reason_zh("file too large (limit 10 bytes)").startswith("文件过大（file too large")

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.lexicon import load_lexicon
-from assistant.retrieve import build_query, fuse_rankings, is_english, resolve_followup
+from assistant.lang.lexicon import is_english, load_lexicon
+from assistant.query.intent import read_intent, resolve_followup
+from assistant.retrieve.fusion import fuse_rankings
 
 GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml"
 
@@ -32,7 +33,7 @@ def test_is_english_distinguishes_languages():
 
 def test_followup_replaces_place_of_previous_question(lexicon):
     history = [{"role": "user", "content": "泉州对中试平台有什么补贴？"}, {"role": "assistant", "content": "…"}]
-    resolved = resolve_followup("那厦门呢？", history, lexicon)
+    resolved = resolve_followup("那厦门呢？", history)
     assert "厦门" in resolved and "中试平台" in resolved and "泉州" not in resolved
 
 
@@ -41,36 +42,36 @@ def test_followup_replaces_year_of_previous_question(lexicon):
         {"role": "user", "content": "国家高新技术企业2025年的目标值是多少？"},
         {"role": "assistant", "content": "3500"},
     ]
-    resolved = resolve_followup("2023年的目标值呢？", history, lexicon)
+    resolved = resolve_followup("2023年的目标值呢？", history)
     assert "2023" in resolved and "2025" not in resolved and "国家高新技术企业" in resolved
 
 
 def test_standalone_question_ignores_history(lexicon):
     history = [{"role": "user", "content": "厦门的科技副总有什么待遇？"}]
     question = "泉州市技术合同成交额2022年突破了多少亿元？"
-    assert resolve_followup(question, history, lexicon) == question
+    assert resolve_followup(question, history) == question
 
 
 def test_build_query_adds_glossary_terms_to_keywords(lexicon):
-    query = build_query("What subsidy does a pilot-scale base get?", [], lexicon)
+    query = read_intent("What subsidy does a pilot-scale base get?", [], lexicon).query
     assert query.english and "中试" in query.keywords and "补贴" in query.keywords
 
 
 def test_give_each_group_a_slot_replaces_the_crowded_groups_last_chunk():
-    from assistant.retrieve import give_each_group_a_slot
+    from assistant.retrieve.diversity import give_each_group_a_slot
 
     group = {"a1": "A", "a2": "A", "a3": "A", "b1": "B"}.get
     assert give_each_group_a_slot(["a1", "a2", "a3"], ["a1", "a2", "a3", "b1"], group) == ["a1", "a2", "b1"]
 
 
 def test_give_each_group_a_slot_keeps_a_single_group_ranking():
-    from assistant.retrieve import give_each_group_a_slot
+    from assistant.retrieve.diversity import give_each_group_a_slot
 
     assert give_each_group_a_slot(["a1", "a2"], ["a1", "a2", "a3"], lambda c: "A") == ["a1", "a2"]
 
 
 def test_a_missing_group_is_represented_by_its_best_fitting_passage():
-    from assistant.retrieve import give_each_group_a_slot
+    from assistant.retrieve.diversity import give_each_group_a_slot
 
     pool = ["a1", "a2", "a3", "b-signature", "b-content"]
     group = lambda c: c[0]  # noqa: E731
@@ -86,7 +87,7 @@ def test_plan_named_by_kind_alone_does_not_hide_the_other_documents(assistant):
 
 
 def test_normalized_scores_keep_margins():
-    from assistant.retrieve import normalized
+    from assistant.retrieve.fusion import normalized
 
     assert normalized([("a", 9.0), ("b", 4.5), ("c", 0.9)], floor=0.0) == {"a": 1.0, "b": 0.5, "c": 0.1}
     dense = normalized([("a", 0.90), ("b", 0.88), ("c", 0.86)], floor=None)

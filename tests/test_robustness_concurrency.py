@@ -18,7 +18,7 @@ from robustness_support import (
 )
 
 from assistant import Answer, Assistant, Settings
-from assistant.index import IndexBusyError
+from assistant.ingest.store import IndexBusyError
 
 
 def fresh_notice(nonce: str, paragraphs: int) -> str:

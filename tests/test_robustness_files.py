@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant import Assistant
-from assistant.chunk import count_tokens, split_document
-from assistant.load import DocumentError, LoadError, load_corpus, load_file
+from assistant.ingest.chunk import count_tokens, split_document
+from assistant.ingest.load import DocumentError, LoadError, load_corpus, load_file
 from assistant.types import Chunk, Document
 
 PILOT = "中试基地能获得什么补贴？"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.figures import extract_figures
+from assistant.answer.verify import check_answer, drop_unsupported, markers_in, renumber, split_claims, verify_answer
+from assistant.lang.figures import extract_figures
 from assistant.types import Citation
-from assistant.verify import check_answer, drop_unsupported, markers_in, renumber, split_claims, verify_answer
 
 PASSAGE = "对新认定的市级中试基地，最高给予500万元补助，补助比例为30%。"
 

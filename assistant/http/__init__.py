@@ -24,7 +24,7 @@ from assistant.http.limits import Guards
 from assistant.http.openai_compat import openai_routes
 from assistant.http.routes import api_routes
 from assistant.http.schemas import QUESTION_ERRORS, error_response
-from assistant.index import IndexBusyError
+from assistant.ingest.store import IndexBusyError
 
 log = logging.getLogger("assistant.http")
 API_PREFIXES = ("/api/", "/v1/")

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from fastapi import Depends
 
-from assistant.audit import audit_path
+from assistant.http.audit import audit_path
 from assistant.http.auth import AccessPolicy, admin_dependency, reader_dependency
 from assistant.http.schemas import ApiError
 

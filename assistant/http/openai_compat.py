@@ -22,8 +22,8 @@ from assistant.http.limits import Guards
 from assistant.http.routes import SSE_HEADERS, STREAM_ERROR, sse
 from assistant.http.schemas import ApiError, ChatRequest, answer_json, error_responses
 from assistant.http.usage import cited, sources_block, truncate, usage
-from assistant.render import sentences
 from assistant.types import Answer
+from assistant.ui.render import sentences
 
 log = logging.getLogger("assistant.http")
 MODEL_ID = "policyqa"

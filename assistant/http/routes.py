@@ -16,7 +16,7 @@ from typing import Any, cast
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from assistant import audit
+from assistant.http import audit
 from assistant.http.limits import Guards
 from assistant.http.schemas import (
     AnswerOut,

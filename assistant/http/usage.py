@@ -7,8 +7,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.render import sentences
 from assistant.types import Answer, Citation
+from assistant.ui.render import sentences
 
 _MARKER = re.compile(r"\[(\d+)\]")
 ENCODING = "cl100k_base"  # ships with llama-index's tiktoken cache; no download

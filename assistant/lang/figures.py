@@ -150,3 +150,63 @@ def figure_supported(figure: Figure, passage_figures: list[Figure], passage_text
             not other.scale and other.mantissa == figure.mantissa for other in passage_figures
         )
     return False
+
+
+def figure_text(text: str) -> str:
+    """A table row's numeric cells with their units attached ("2022年: 62" + "单位: 个" → "62个"), for figure checks."""
+    if " | " not in text and ": " not in text:
+        return text
+    cells = [c.split(":", 1) for c in text.split(" | ") if ":" in c]
+    unit = next((v.strip() for h, v in cells if "单位" in h), "")
+    extra = []
+    for header, value in cells:
+        value = value.strip()
+        in_header = re.search(r"[（(]([^）)]+)[）)]", header)
+        if re.fullmatch(r"\[?-?\d[\d.,]*\]?(?:以上)?", value):
+            extra.append(value.strip("[]") + (in_header.group(1) if in_header else unit))
+    return f"{text} {' '.join(extra)}"
+
+
+# The kind of value a figure is, by what follows it: any currency, any measure word, any percentage form.
+_DATE_VALUE = re.compile(
+    r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日"
+)
+_YEAR_VALUE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?!\s*\d{1,2}\s*月)|\b(?:19|20)\d{2}\b")
+_MONEY_VALUE = re.compile(
+    r"\d[\d.,]*\s*(?:万亿|亿|万|千|百)?\s*(?:元|美元|欧元|港元|日元|英镑)|[$¥￥]\s*\d|\d\s*(?:million|billion)?\s*(?:yuan|dollars|rmb|usd)",
+    re.I,
+)
+_PERCENT_VALUE = re.compile(
+    r"\d[\d.,]*\s*(?:%|％|‰|个百分点)|百分之|\d[\d.]*\s*成(?![为果立本])|\d+\s*[:：︰]\s*\d+|\d[\d.]*\s*倍",
+    re.I,
+)
+_COUNT_VALUE = re.compile(
+    r"(?:\d[\d.,]*|[一二两三四五六七八九十百千]+)\s*(?:万|亿)?\s*(?:个|家|项|名|人|位|次|所|条|批|场|件|种|类|座|台|套|支|户|篇|份|届|期|亩|吨|平方米|公顷|余)"
+)
+RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")  # how a support is computed, without its figure
+_ANY_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万亿]{2,}")
+
+
+def value_kinds(text: str) -> set[str]:
+    """The kinds of values a text states: date, year, money, percent (ratios and multiples too), count, number,
+    and ratio_phrase ("按…比例": how a support is computed, with no figure)."""
+    text = figure_text(normalize_figures(text))
+    kinds = set()
+    if _DATE_VALUE.search(text):
+        kinds.add("date")
+    if _YEAR_VALUE.search(text):
+        kinds.add("year")
+    if _MONEY_VALUE.search(text):
+        kinds.add("money")
+    if _PERCENT_VALUE.search(text):
+        kinds.add("percent")
+    if RATIO_PHRASE.search(text):
+        kinds.add("ratio_phrase")
+    if _COUNT_VALUE.search(_YEAR_VALUE.sub(" ", text)):
+        kinds.add("count")
+    bare = text
+    for typed in (_DATE_VALUE, _YEAR_VALUE, _MONEY_VALUE, _PERCENT_VALUE, _COUNT_VALUE):
+        bare = typed.sub(" ", bare)
+    if _ANY_NUMBER.search(bare):
+        kinds.add("number")  # a figure with no unit of its own (a table cell whose unit is elsewhere)
+    return kinds

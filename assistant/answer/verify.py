@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from assistant.figures import Figure, extract_figures, figure_supported, normalize_figures
+from assistant.lang.figures import Figure, extract_figures, figure_supported, normalize_figures
 from assistant.types import Answer, Citation
 
 MARKER = re.compile(r"[\[［【]\s*(\d+(?:\s*[,，、\-–~～]\s*\d+)*)\s*[\]］】]")

@@ -12,14 +12,13 @@ from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
-from assistant.answer import citation_for
-from assistant.index import Snapshot
-from assistant.prompts import PromptSet
-from assistant.refusal import Verdict, refusal_text
-from assistant.retrieve import Query
+from assistant.answer.compose import citation_for
+from assistant.answer.prompts import PromptSet
+from assistant.answer.refusal import Verdict, refusal_text
+from assistant.answer.verify import drop_unsupported, markers_in, renumber, verify_answer
+from assistant.ingest.store import Snapshot
 from assistant.settings import Settings
-from assistant.types import Answer, Citation, Hit
-from assistant.verify import drop_unsupported, markers_in, renumber, verify_answer
+from assistant.types import Answer, Citation, Hit, Query
 
 log = logging.getLogger(__name__)
 
@@ -116,18 +115,6 @@ class LLMAnswerer:
         messages, citations = self.messages(query, hits, snap)
         try:
             reply = self.llm.chat(messages).message.content
-        except Exception as exc:
-            self._failed("answer", exc)
-            return self._fallback(fallback, UNAVAILABLE)
-        return self._finish(reply, query, citations, snap, fallback)
-
-    async def aanswer(self, query: Query, hits: Sequence[Hit], snap: Snapshot, fallback: Answer) -> Answer:
-        """Async `answer`."""
-        if self._is_down():
-            return self._fallback(fallback, UNAVAILABLE)
-        messages, citations = self.messages(query, hits, snap)
-        try:
-            reply = (await self.llm.achat(messages)).message.content
         except Exception as exc:
             self._failed("answer", exc)
             return self._fallback(fallback, UNAVAILABLE)

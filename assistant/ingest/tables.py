@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.headings import parse_heading
+from assistant.ingest.headings import parse_heading
 
 _TABLE_CAPTION = re.compile(r"^表\s*\d+")
 _ANNEX = re.compile(r"^附件\s*(\d+)\s*(.*)$")

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.clean import clean_text
-from assistant.metadata import FIELDS, extract_metadata
-from assistant.readers import SUPPORTED_SUFFIXES, UnreadableError, read_text
+from assistant.ingest.clean import clean_text
+from assistant.ingest.metadata import FIELDS, extract_metadata
+from assistant.ingest.readers import SUPPORTED_SUFFIXES, UnreadableError, read_text
 from assistant.types import Document
 
 MANIFEST = "manifest.toml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import tomllib
@@ -16,7 +17,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9&\-]*")
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")  # a year such as 2025 (not part of a longer number)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _jieba_lock = threading.Lock()
+
+
+def is_english(text: str) -> bool:
+    """True when the text is written mostly in Latin letters."""
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return latin > 2 * len(_CJK.findall(text))
 
 
 def normalize_query(text: str) -> str:
@@ -32,13 +40,15 @@ class Lexicon:
 
     terms: tuple[str, ...] = ()
     stopwords: frozenset[str] = frozenset()
-    places: tuple[str, ...] = ()
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     english: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    english_places: dict[str, str] = field(default_factory=dict)  # "shenzhen" → "深圳"
-    place_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "上海" → ("沪",)
-    regions: dict[str, str] = field(default_factory=dict)  # city → province, "泉州" → "福建"
     tokenizer: jieba.Tokenizer = field(default_factory=jieba.Tokenizer, compare=False, repr=False)
+
+    @property
+    def digest(self) -> str:
+        """A short hash of what shapes the tokens (terms kept whole, stopwords), for the index fingerprint."""
+        shaping = "\n".join([*sorted(self.terms), "--", *sorted(self.stopwords)])
+        return hashlib.sha256(shaping.encode()).hexdigest()[:10]
 
     def tokenize(self, text: str) -> list[str]:
         """Search tokens: jieba's search-mode cut of normalized, lower-cased text, minus stopwords.
@@ -102,18 +112,6 @@ class Lexicon:
             found.setdefault(word, (word,))  # R&D, GDP and the like may occur verbatim
         return list(found.items())
 
-    @property
-    def place_names_en(self) -> dict[str, str]:
-        """Chinese place name → its English name (for English answers)."""
-        return {zh: en.title() for en, zh in self.english_places.items()}
-
-    def places_in(self, text: str) -> list[str]:
-        """Place names (Chinese, or English mapped to Chinese) that occur in the text."""
-        lowered = f" {re.sub(r'[^a-z]+', ' ', text.lower())} "
-        found = [p for p in self.places if p in text]
-        found += [zh for en, zh in self.english_places.items() if f" {en} " in lowered]
-        return list(dict.fromkeys(found))
-
 
 def load_lexicon(path: Path | None) -> Lexicon:
     """Read the glossary; a missing file gives a plain tokenizer (still Chinese-aware)."""
@@ -123,17 +121,12 @@ def load_lexicon(path: Path | None) -> Lexicon:
     tokenizer = jieba.Tokenizer()
     jieba.setLogLevel(60)
     terms = tuple(data.get("terms", ()))
-    places = tuple(data.get("places", ()))
-    for term in (*terms, *places):
+    for term in terms:
         tokenizer.add_word(term.lower(), freq=200000)
     return Lexicon(
         terms=terms,
         stopwords=frozenset(data.get("stopwords", ())),
-        places=places,
         synonyms={k: tuple(v) for k, v in data.get("synonyms", {}).items()},
         english={k.lower(): tuple(v) for k, v in data.get("english", {}).items()},
-        english_places={k.lower(): v for k, v in data.get("english_places", {}).items()},
-        place_aliases={k: tuple(v) for k, v in data.get("place_aliases", {}).items()},
-        regions=dict(data.get("regions", {})),
         tokenizer=tokenizer,
     )

@@ -1,7 +1,7 @@
 """File formats → raw text: plain text (any common Chinese encoding), HTML, DOCX, PDF.
 
 Tables are written the way the corpus writes them: a blank line before each row and one
-tab-indented line per cell, so `assistant.tables` reads them all alike.
+tab-indented line per cell, so `assistant.ingest.tables` reads them all alike.
 """
 
 from __future__ import annotations

@@ -5,45 +5,36 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from assistant.chunk import split_sentences
-from assistant.index import Snapshot
-from assistant.lexicon import YEAR
-from assistant.refusal import figure_text
-from assistant.retrieve import Query
-from assistant.types import Hit
+from assistant.ingest.chunk import split_sentences
+from assistant.ingest.store import Snapshot
+from assistant.lang.figures import value_kinds
+from assistant.settings import AnswerSettings
+from assistant.types import AnswerType, Candidate, Hit, Intent, Query
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元|%|％|家|个|项|人|名|倍|年|场|件|亿|万)")
-_FIGURE_QUESTION = re.compile(r"多少|几|金额|比例|额度|最高|how much|how many|amount|percent|rate|target|figure", re.I)
-# "什么补贴" / "what subsidy" is answered by how much: an amount, or the ratio a subsidy is computed by.
-_SUPPORT_QUESTION = re.compile(r"补贴|补助|资助|奖励|奖补|subsid|grant|funding|reward|award", re.I)
-RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")
-_WHO_QUESTION = re.compile(
-    r"谁|哪个单位|哪家单位|哪些单位|哪个部门|哪些部门|\bwho\b|which (?:organi[sz]ation|institut|compan|department)",
-    re.I,
-)
 _ORGANISATION = re.compile(r"有限公司|公司|研究院|研究所|大学|学院|委员会|协会|商会|集团|[市省区县]\S{0,6}局")
 _CLAUSE = re.compile(r"(?<=[，,：:])")
 _PUNCT = re.compile(r"[\s\W_]+")
-_MAX_SENTENCE_CHARS = 110
-OWN_WORDS_WEIGHT = 0.1
-CARRIED_WEIGHT = 0.5  # a follow-up's words carried over from the previous question
+# The value kinds (lang.figures.value_kinds) that answer each type of question.
+WANTED_VALUES: dict[AnswerType, frozenset[str]] = {
+    "date": frozenset({"date"}),
+    "year": frozenset({"date", "year"}),
+    "amount": frozenset({"money"}),
+    "ratio": frozenset({"percent"}),
+    "count": frozenset({"count", "number"}),
+    "figure": frozenset({"count", "number", "money", "percent"}),
+}
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A verbatim sentence (or clause window) of a hit, with its relevance score."""
-
-    hit_index: int
-    text: str
-    score: float
-    coverage: float
-    order: int = 0  # index of the sentence within its chunk
-    own: float = 1.0  # share of the question the sentence covers in its own words (not its document's title)
+def wanted_values(intent: Intent) -> frozenset[str]:
+    """The kinds of value that answer the question; a support question also takes the ratio it is paid by."""
+    wanted = WANTED_VALUES.get(intent.answer_type, frozenset())
+    if intent.support and intent.answer_type in ("amount", "explanation", "list"):
+        wanted = wanted | {"money", "percent", "ratio_phrase"}
+    return wanted
 
 
-def concept_weights(query: Query, snap: Snapshot) -> list[tuple[tuple[str, ...], float]]:
+def concept_weights(query: Query, snap: Snapshot, carried_weight: float = 0.5) -> list[tuple[tuple[str, ...], float]]:
     """Each concept of the question with its IDF weight (its rarest form; a term no passage has counts as rare)."""
     n = max(len(snap.chunks), 1)
 
@@ -59,35 +50,31 @@ def concept_weights(query: Query, snap: Snapshot) -> list[tuple[tuple[str, ...],
         if not known and term.isascii():
             continue  # an English word no passage uses cannot be matched in Chinese text
         weight = max(idf(f) for f in known) if known else idf(term)
-        weighted.append((tuple(f.lower() for f in forms), weight * (CARRIED_WEIGHT if term in query.carried else 1.0)))
+        weighted.append((tuple(f.lower() for f in forms), weight * (carried_weight if term in query.carried else 1.0)))
     return weighted
-
-
-def keyword_weights(query: Query, snap: Snapshot) -> dict[str, float]:
-    """Every surface form of the question's concepts with its concept's weight (for clause and cell focus)."""
-    return {form: weight for forms, weight in concept_weights(query, snap) for form in forms}
 
 
 def _covered(concepts: list[tuple[tuple[str, ...], float]], text: str) -> float:
     return sum(weight for forms, weight in concepts if any(f in text for f in forms))
 
 
-def _clause_window(sentence: str, weights: dict[str, float], wants: str = "figure") -> str:
+def _clause_window(sentence: str, weights: dict[str, float], wanted: frozenset[str], who: bool, limit: int) -> str:
     """For a long sentence, the contiguous clauses that hold the matched keywords (verbatim); clauses with what
     the question wants (a figure, or for "who" an organisation's name) count extra."""
-    if len(sentence) <= _MAX_SENTENCE_CHARS:
+    if len(sentence) <= limit:
         return sentence
     clauses = [c for c in _CLAUSE.split(sentence) if c]
-    wanted = {"figure": (_NUMBER, 0.5), "who": (_ORGANISATION, 2.0)}.get(wants)
     gains = [sum(w for t, w in weights.items() if t in c) for c in clauses]
-    if wanted:
-        gains = [g + (wanted[1] if wanted[0].search(c) else 0) for g, c in zip(gains, clauses, strict=True)]
+    if who:
+        gains = [g + (2.0 if _ORGANISATION.search(c) else 0) for g, c in zip(gains, clauses, strict=True)]
+    elif wanted:
+        gains = [g + (0.5 if value_kinds(c) & wanted else 0) for g, c in zip(gains, clauses, strict=True)]
     best, best_gain = (0, len(clauses)), -1.0
     for i in range(len(clauses)):
         length = 0
         for j in range(i, len(clauses)):
             length += len(clauses[j])
-            if length > _MAX_SENTENCE_CHARS and j > i:
+            if length > limit and j > i:
                 break
             gain = sum(gains[i : j + 1])
             if gain > best_gain:
@@ -129,22 +116,21 @@ def _novelty(sentence: str, weights: dict[str, float]) -> int:
     return len(_PUNCT.sub("", rest))
 
 
-def _place_fit(query: Query, doc_city: str, sentence: str) -> float:
-    """+ when the sentence or its document is about a place the question names, - when it is about none."""
-    if not query.places:
+def _place_fit(places: Sequence[str], doc_city: str, sentence: str) -> float:
+    """+1 when the sentence or its document is about a place the question names, -1 when about none, else 0."""
+    if not places:
         return 0.0
-    return 0.2 if doc_city in query.places or any(p in sentence for p in query.places) else -0.2
+    return 1.0 if doc_city in places or any(p in sentence for p in places) else -1.0
 
 
-def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question: str) -> list[Candidate]:
-    """Every sentence of every hit, scored by weighted keyword coverage, figures, place and retrieval rank."""
-    concepts = concept_weights(query, snap)
-    weights = keyword_weights(query, snap)
+def score_candidates(intent: Intent, hits: Sequence[Hit], snap: Snapshot, settings: AnswerSettings) -> list[Candidate]:
+    """Every sentence of every hit, scored by weighted keyword coverage, wanted value, place and retrieval rank."""
+    query = intent.query
+    concepts = concept_weights(query, snap, settings.carried_weight)
+    weights = {form: weight for forms, weight in concepts for form in forms}
     total = sum(w for _, w in concepts) or 1.0
-    wants_support = bool(_SUPPORT_QUESTION.search(question))
-    wants_figure = wants_support or bool(_FIGURE_QUESTION.search(question))
-    wants = "who" if _WHO_QUESTION.search(question) else "figure" if wants_figure else ""
-    years = YEAR.findall(query.text)
+    wanted = wanted_values(intent)
+    who = intent.answer_type == "entity"
     candidates = []
     for i, hit in enumerate(hits):
         table = hit.chunk.kind == "table_row"
@@ -166,16 +152,16 @@ def score_candidates(query: Query, hits: Sequence[Hit], snap: Snapshot, question
             own = _covered(concepts, lowered) / total  # among equals, the sentence that says it itself
             score = (
                 coverage
-                + OWN_WORDS_WEIGHT * own
-                + 0.15 / (1 + i)
-                + max(hit.dense_score - 0.8, 0)
-                + _place_fit(query, doc.city if doc else "", sentence)
+                + settings.own_words_weight * own
+                + settings.rank_bonus / (1 + i)
+                + max(hit.dense_score - settings.dense_floor, 0)
+                + settings.place_weight * _place_fit(intent.constraints.places, doc.city if doc else "", sentence)
             )
-            if wants_figure and _NUMBER.search(figure_text(sentence) if table else sentence):
-                # A table cell's unit is in its header or the unit column ("总投资（亿元）: 1500").
-                score += 0.15
-            elif wants_support and RATIO_PHRASE.search(sentence):
-                score += 0.15
-            text = focus_table_row(sentence, weights, years) if table else _clause_window(sentence, weights, wants)
+            if wanted and value_kinds(sentence) & wanted:
+                score += settings.value_bonus
+            if table:
+                text = focus_table_row(sentence, weights, intent.constraints.years)
+            else:
+                text = _clause_window(sentence, weights, wanted, who, settings.max_sentence_chars)
             candidates.append(Candidate(i, text, score, coverage, order, own))
     return sorted(candidates, key=lambda c: -c.score)

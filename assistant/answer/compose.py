@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from assistant.chunk import split_sentences
-from assistant.extract import RATIO_PHRASE, Candidate, score_candidates
-from assistant.index import Snapshot
-from assistant.lexicon import YEAR
-from assistant.refusal import Evidence, judge_evidence, refusal_text
-from assistant.retrieve import Query, document_naming
-from assistant.types import Answer, Citation, Hit
+from assistant.answer.refusal import judge, refusal_text
+from assistant.answer.score import WANTED_VALUES, score_candidates
+from assistant.ingest.chunk import split_sentences
+from assistant.ingest.store import Snapshot
+from assistant.lang.figures import RATIO_PHRASE
+from assistant.lang.places import gazetteer
+from assistant.settings import AnswerSettings, RefusalSettings
+from assistant.types import Answer, Candidate, Citation, Hit, Intent
 
-_LIST_QUESTION = re.compile(
-    r"哪些|哪几|哪[两三四五六七八九十]|几[个项种类条家]|有什么|包括|分别|which|what are|list", re.I
-)
-_COMPARE = re.compile(r"分别|对比|比较|相比|区别|不同|两地|各自|compare|comparison|versus|\bvs\b|\bboth\b|differ", re.I)
 _LIST_INTRO = re.compile(r"[：:]$|如下|以下")
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
-LIST_MAX_CHARS = 420
-INTRO_MIN = 0.85
-_AMOUNT = re.compile(r"(?:最高|不超过|不低于|每年|累计)?\d[\d.,]*\s*(?:万元|亿元|元|%)")
+_AMOUNT = re.compile(
+    r"(?:最高|不超过|不低于|每年|累计)?\d[\d.,]*\s*(?:万亿|亿|万|千)?\s*(?:元|美元|欧元|港元)|\d[\d.]*\s*[%‰]"
+)
 _SECOND_PERSON = re.compile(r"[您你]")
 _SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经费")
-_AMOUNT_QUESTION = re.compile(
-    r"补贴|补助|资助|奖励|奖补|资金|支持|金额|多少钱|subsid|fund|grant|support|reward|award|how much", re.I
-)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -39,12 +32,7 @@ def _similar(a: str, b: str) -> bool:
 
 
 def select_sentences(
-    candidates: Sequence[Candidate],
-    max_sentences: int,
-    max_chars: int,
-    list_question: bool,
-    compare: bool,
-    leaders: int = 0,
+    candidates: Sequence[Candidate], settings: AnswerSettings, broad: bool, leaders: int = 0
 ) -> list[Candidate]:
     """Greedy in the given order (callers put each group's best first), no near-duplicates, within the budget.
 
@@ -53,7 +41,8 @@ def select_sentences(
     """
     if not candidates:
         return []
-    floor = candidates[0].score * (0.55 if list_question or compare else 0.7)
+    floor = candidates[0].score * (settings.list_floor if broad else settings.floor)
+    max_sentences, max_chars = settings.max_sentences, settings.max_chars
     pool = [*candidates[:leaders], *(c for c in candidates[leaders:] if c.score >= floor)]
     chosen: list[Candidate] = []
     length = 0
@@ -101,14 +90,14 @@ def short_title(title: str) -> str:
     return f"《{title[:24]}{'…' if len(title) > 24 else ''}》"
 
 
-def source_label(snap: Snapshot, doc_id: str, english: bool, place_names: dict[str, str] | None = None) -> str:
+def source_label(snap: Snapshot, doc_id: str, english: bool) -> str:
     """How an answer names a document: its 文号, else a short title; English answers lead with the city."""
     doc = snap.docs.get(doc_id)
     if doc is None:
         return doc_id
     label = doc.doc_number or short_title(doc.title)
     if english and doc.city:
-        return f"{(place_names or {}).get(doc.city, doc.city)} — {label}"
+        return f"{gazetteer().english_name(doc.city)} — {label}"
     return label
 
 
@@ -135,7 +124,6 @@ def render_table(
     numbers: dict[str, int],
     snap: Snapshot,
     english: bool,
-    place_names: dict[str, str] | None = None,
 ) -> str:
     """Amounts across cities/documents as a small Markdown table: city | document | amount | passage [n]."""
     head = "| City | Document | Amount | Passage |" if english else "| 城市 | 文件 | 金额 | 原文 |"
@@ -146,7 +134,7 @@ def render_table(
         city = doc.city if doc else ""
         amounts = "、".join(dict.fromkeys(_AMOUNT.findall(cand.text) or RATIO_PHRASE.findall(cand.text)))
         rows.append(
-            f"| {(place_names or {}).get(city, city) if english else city} "
+            f"| {gazetteer().english_name(city) if english else city} "
             f"| {(doc.doc_number or short_title(doc.title)) if doc else chunk.doc_id} "
             f"| {amounts or ('not stated' if english else '未写明')} "
             f"| “{cand.text.replace('|', '｜')}”[{numbers[chunk.chunk_id]}] |"
@@ -159,86 +147,92 @@ def _support_rows(chosen: Sequence[Candidate]) -> list[Candidate]:
     return [c for c in chosen if _AMOUNT.search(c.text) or RATIO_PHRASE.search(c.text) or _SUPPORT_VERB.search(c.text)]
 
 
-def _wants_table(question: str, chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> bool:
-    """A question about support amounts answered from more than one city (or document of different cities)."""
+def _wants_table(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> bool:
+    """A question about support or amounts answered from more than one place's documents."""
     cities = {_city(snap, hits[c.hit_index].chunk.doc_id) for c in chosen}
-    return bool(_AMOUNT_QUESTION.search(question)) and len(cities) > 1 and any(_AMOUNT.search(c.text) for c in chosen)
+    asks_amount = intent.support or intent.answer_type in ("amount", "ratio")
+    return asks_amount and len(cities) > 1 and any(_AMOUNT.search(c.text) for c in chosen)
+
+
+def _grouped(
+    intent: Intent, candidates: list[Candidate], hits: Sequence[Hit], snap: Snapshot
+) -> tuple[list[Candidate], int, bool]:
+    """Candidates with each side's best first when the question compares (or spans several places)."""
+    if intent.compare and len(intent.constraints.places) > 1:
+        # "泉州和厦门…": each named place's best sentence first.
+        grouped, leaders = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
+        return grouped, leaders, True
+    if intent.compare:
+        # One document would otherwise crowd out the others; keep the best sentence of each.
+        grouped, leaders = _best_per_group(candidates, hits, lambda doc_id: doc_id, 0.25)
+        return grouped, leaders, True
+    if not intent.constraints.places and len({_city(snap, h.chunk.doc_id) for h in hits}) > 1:
+        # A question about no place in particular, answered by several places' documents: each place speaks.
+        floor = candidates[0].coverage * 0.6 if candidates else 0.0
+        grouped, _ = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), floor)
+        return grouped, 0, len({_city(snap, hits[c.hit_index].chunk.doc_id) for c in grouped[:2]}) > 1
+    return candidates, 0, False
 
 
 def compose_answer(
-    question: str,
-    query: Query,
-    hits: Sequence[Hit],
-    snap: Snapshot,
-    max_sentences: int = 4,
-    max_chars: int = 260,
-    place_names: dict[str, str] | None = None,
-    lexicon: Any = None,
+    intent: Intent, hits: Sequence[Hit], snap: Snapshot, settings: AnswerSettings, refusal: RefusalSettings
 ) -> Answer:
-    """The extractive answer: verbatim sentences with [n] citations, or a refusal."""
-    candidates = score_candidates(query, hits, snap, question)
-    evidence = Evidence(
-        question=question, query=query, hits=list(hits), candidates=candidates, snap=snap, lexicon=lexicon
-    )
-    verdict = judge_evidence(evidence)
+    """The extractive answer: verbatim sentences with [n] citations, or a graded refusal."""
+    question, english = intent.question, intent.english
+    candidates = score_candidates(intent, hits, snap, settings)
+    verdict = judge(intent, hits, candidates, snap, refusal)
     if verdict.refused:
         return Answer(
             question=question,
-            text=refusal_text(verdict, snap, english=query.english, place_names=place_names),
+            text=refusal_text(verdict, snap, english),
             citations=_citations(verdict.quoted, hits, snap),
             refused=True,
             refusal_kind=verdict.kind,
         )
-    list_question = bool(_LIST_QUESTION.search(question))
-    named, _ = document_naming(query.text, snap)
-    compare = (
-        bool(_COMPARE.search(question))
-        or len(query.places) > 1
-        or len(set(YEAR.findall(query.text))) > 1
-        or len(named) > 1
-    )
-    leaders = 0
-    if compare and len(query.places) > 1:
-        # "泉州和厦门…": each named city's best sentence first.
-        candidates, leaders = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
-    elif compare:
-        # One document would otherwise crowd out the others; keep the best sentence of each.
-        candidates, leaders = _best_per_group(candidates, hits, lambda doc_id: doc_id, 0.25)
-    elif not query.places and len({_city(snap, h.chunk.doc_id) for h in hits}) > 1:
-        # A question about no place in particular, answered by several cities' documents: each city speaks.
-        floor = candidates[0].coverage * 0.6 if candidates else 0.0
-        candidates, _ = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), floor)
-        compare = len({_city(snap, hits[c.hit_index].chunk.doc_id) for c in candidates[:2]}) > 1
-    chosen = select_sentences(candidates, max_sentences, max_chars, list_question, compare, leaders)
-    # The intro of an enumeration ("…的目标：") answers a list question when it is about as good as the best
-    # sentence; a weaker one ("现将有关情况答复如下：") introduces a whole reply, not the list asked for.
-    intro = (
-        next((c for c in chosen if _LIST_INTRO.search(c.text) and c.score >= INTRO_MIN * chosen[0].score), None)
-        if list_question
-        else None
-    )
-    if intro is not None:
-        hits = list(hits)
-        items = list_items(intro, hits, snap, LIST_MAX_CHARS)
-        if items:
-            chosen = [intro, *items]
-    chosen = sorted(chosen, key=lambda c: (c.hit_index, c.order)) if list_question else chosen
-    if _wants_table(question, chosen, hits, snap):
+    # The sentences that meet every constraint lead. Others follow only where the question asks for breadth (a
+    # list, a comparison) or for no particular value: beside a figure asked for, they are near misses.
+    meeting = {id(c) for c in verdict.quoted}
+    typed = intent.answer_type in WANTED_VALUES and not (intent.wants_list or intent.compare)
+    candidates = [*verdict.quoted, *(c for c in candidates if id(c) not in meeting and not typed)]
+    candidates, leaders, compare = _grouped(intent, candidates, hits, snap)
+    chosen = select_sentences(candidates, settings, intent.wants_list or compare, leaders)
+    if intent.wants_list:
+        chosen, hits = _with_list_items(chosen, list(hits), snap, settings)
+    table = _wants_table(intent, chosen, hits, snap)
+    if table:
         chosen = _support_rows(chosen) or chosen
     first_seen = {doc: i for i, doc in reversed(list(enumerate(hits[c.hit_index].chunk.doc_id for c in chosen)))}
     chosen = sorted(chosen, key=lambda c: first_seen[hits[c.hit_index].chunk.doc_id])  # stable: one run per document
     citations = _citations(chosen, hits, snap)
     numbers = {c.chunk_id: c.n for c in citations}
-    labels = {c.doc_id: source_label(snap, c.doc_id, query.english, place_names) for c in citations}
+    labels = {c.doc_id: source_label(snap, c.doc_id, english) for c in citations}
     for doc_id in _addressed_docs(chosen, hits, snap):
         # "您们提出的…" names no one; say whom the reply answers.
         addressee = snap.docs[doc_id].addressee
-        labels[doc_id] += f" (to {addressee})" if query.english else f"（致{addressee}）"
-    if _wants_table(question, chosen, hits, snap):
-        text = render_table(chosen, hits, numbers, snap, query.english, place_names)
+        labels[doc_id] += f" (to {addressee})" if english else f"（致{addressee}）"
+    if table:
+        text = render_table(chosen, hits, numbers, snap, english)
     else:
-        text = render_lines(chosen, hits, numbers, labels, query.english)
+        text = render_lines(chosen, hits, numbers, labels, english)
     return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _with_list_items(
+    chosen: list[Candidate], hits: list[Hit], snap: Snapshot, settings: AnswerSettings
+) -> tuple[list[Candidate], list[Hit]]:
+    """For a list question: the enumeration an intro ("…的目标：") announces, in the document's order.
+
+    The intro stands for the list when it is about as good as the best sentence; a weaker one ("现将有关情况答复
+    如下：") introduces a whole reply, not the list asked for.
+    """
+    intro = next(
+        (c for c in chosen if _LIST_INTRO.search(c.text) and c.score >= settings.intro_min * chosen[0].score), None
+    )
+    if intro is not None:
+        items = list_items(intro, hits, snap, settings.list_max_chars)
+        if items:
+            chosen = [intro, *items]
+    return sorted(chosen, key=lambda c: (c.hit_index, c.order)), hits
 
 
 def _addressed_docs(chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> set[str]:

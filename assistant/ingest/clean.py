@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from assistant.headings import parse_heading
+from assistant.ingest.headings import parse_heading
 
 # Lines of scraped web pages that are never document content. Extend freely; each pattern is
 # searched in one stripped line, and only lines up to _MAX_BOILERPLATE_CHARS long are dropped.
@@ -84,11 +84,6 @@ def drop_boilerplate(lines: list[str]) -> list[str]:
                 dropped.add(i)
                 changed = True
     return [line for i, line in enumerate(lines) if i not in dropped]
-
-
-def is_boilerplate(line: str) -> bool:
-    """True for a line that is web-page chrome wherever it stands (login, QR codes, ICP, ©)."""
-    return _boilerplate_kind(line) == "always"
 
 
 def _boilerplate_kind(line: str) -> str:

@@ -15,11 +15,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from assistant.embed import CachedEmbedder
-from assistant.index import Index, IndexCorruptError, forget_local_client, open_vector_store
-from assistant.lexicon import Lexicon
+from assistant.ingest.embed import CachedEmbedder
+from assistant.ingest.store import Index, IndexCorruptError, forget_local_client, open_vector_store
+from assistant.lang.lexicon import Lexicon
 
-log = logging.getLogger("assistant.index")
+log = logging.getLogger("assistant.ingest.store")
 
 
 def open_index(settings: Any, embedder: CachedEmbedder, lexicon: Lexicon, recovered: Sequence[str] = ()) -> Index:

@@ -24,11 +24,11 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from assistant.embed import CachedEmbedder
-from assistant.lexicon import Lexicon
+from assistant.ingest.embed import CachedEmbedder
+from assistant.lang.lexicon import Lexicon
 from assistant.types import Chunk, Document
 
-log = logging.getLogger("assistant.index")
+log = logging.getLogger("assistant.ingest.store")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (doc_id TEXT PRIMARY KEY, content_hash TEXT, status TEXT, meta TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -65,9 +65,6 @@ class Snapshot:
     chunk_ids: list[str]
     bm25: Any  # bm25s.BM25, or None when the index is empty
     df: dict[str, int]  # in how many chunks each BM25 token occurs
-
-    def chunks_of(self, doc_id: str) -> list[Chunk]:
-        return sorted((c for c in self.chunks.values() if c.doc_id == doc_id), key=lambda c: c.position)
 
 
 def open_vector_store(settings: Any) -> Any:
@@ -208,7 +205,8 @@ class Index:
     ) -> None:
         self.index_dir = index_dir
         # A document is current only if its file and the way it was indexed are both unchanged.
-        self.fingerprint = f"{INDEX_FORMAT}/{embedder.name}/{chunk_max_tokens}"
+        # The glossary shapes BM25 tokens: editing it re-indexes (cheaply: embeddings are cached by text).
+        self.fingerprint = f"{INDEX_FORMAT}/{embedder.name}/{chunk_max_tokens}/{lexicon.digest}"
         self.store = ChunkStore(index_dir / "chunks.sqlite")
         self.vector_store = vector_store
         self.embedder = embedder

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant.headings import Heading, parse_heading
-from assistant.tables import Table, find_tables
+from assistant.ingest.headings import Heading, parse_heading
+from assistant.ingest.tables import Table, find_tables
 from assistant.types import Chunk, Document
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)》\"']*\s*|\n\s*|\Z)")

@@ -1,0 +1,165 @@
+"""When to refuse, and how to say so: not covered at all, or covered without what was asked (graded)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.answer.score import wanted_values
+from assistant.ingest.store import Snapshot
+from assistant.lang.figures import value_kinds
+from assistant.lang.places import gazetteer
+from assistant.settings import RefusalSettings
+from assistant.types import Candidate, Document, Hit, Intent, Verdict
+
+# "上海、深圳、武汉、成都等地区": places named only as examples in a list are not what a passage is about.
+_PASSING_MENTION = re.compile(r"(?:[\u4e00-\u9fff]{2,5}、){2,}[\u4e00-\u9fff]{2,5}等")
+_EMPTY_CELL = re.compile(r"(?:^|\| )[^|:]{1,30}:\s*(?:\||$)")  # a focused table cell with no value
+# A statement of what is planned rather than what was achieved.
+_TARGET_SENTENCE = re.compile(r"目标|力争|预计|计划|到\d{4}年|将(?:达到|实现|突破|建成)|target|goal|expected to", re.I)
+_ACTUAL_SENTENCE = re.compile(r"已|截至|截止|累计|共有|现有|实现了|完成了|达到了|\d{4}年(?:全年|末|底)")
+
+REFUSAL_ZH = "文档中没有找到可以回答这个问题的内容。"
+REFUSAL_EN = "The documents do not contain an answer to this question."
+# How a refusal names what the closest passage lacks.
+LACKS_ZH = {
+    "date": "日期",
+    "amount": "金额",
+    "ratio": "比例",
+    "count": "数量",
+    "figure": "具体数字",
+    "actual": "实际完成值（只有目标）",
+}
+LACKS_EN = {
+    "date": "the date",
+    "amount": "the amount",
+    "ratio": "the ratio",
+    "count": "the number",
+    "figure": "the figure",
+    "actual": "the actual value (only a target)",
+}
+
+
+def _context(hit: Hit, doc: Document | None) -> str:
+    meta = f"{doc.city} {doc.title} {doc.doc_number} {doc.date}" if doc else ""
+    return f"{meta} {hit.chunk.section}"
+
+
+def _place_met(place: str, text: str, doc: Document | None) -> bool:
+    """A place is met by name in the text, or by the document's own place lying in it or containing it."""
+    if gazetteer().mentions(place, text):
+        return True
+    wanted, home = gazetteer().get(place), gazetteer().get(doc.city) if doc and doc.city else None
+    return bool(wanted and home and (home.within(wanted) or wanted.within(home)))
+
+
+def uncovered(intent: Intent, hits: Sequence[Hit], snap: Snapshot) -> list[str]:
+    """Places, years and planning periods the question names that no retrieved passage or its document has."""
+    texts = {
+        h.chunk.chunk_id: _PASSING_MENTION.sub("", f"{_context(h, snap.docs.get(h.chunk.doc_id))} {h.chunk.text}")
+        for h in hits
+    }
+    joined = " ".join(texts.values())
+    docs = [snap.docs.get(h.chunk.doc_id) for h in hits]
+    missing = [p for p in intent.constraints.places if not any(_place_met(p, joined, d) for d in docs)]
+    missing += [y for y in intent.constraints.years if y not in joined]
+    missing += [p for p in intent.constraints.periods if p not in joined]
+    return missing
+
+
+def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> list[str]:
+    """What one quotable sentence (with its section and document) fails to meet of the question, jointly."""
+    # A year may be stated earlier in the passage ("2022年，…。新增…32家"), not after the sentence.
+    upto = hit.chunk.text.find(cand.text[:12])
+    context = f"{_context(hit, doc)} {hit.chunk.text[: upto if upto >= 0 else 0]} {cand.text}"
+    missing: list[str] = []
+    places = intent.constraints.places
+    if places and not intent.compare and not all(_place_met(p, context, doc) for p in places):
+        missing += [p for p in places if not _place_met(p, context, doc)]
+    if not intent.compare:
+        missing += [y for y in intent.constraints.years if y not in context]
+    wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
+    if wanted and not value_kinds(cand.text) & wanted:
+        missing.append(intent.answer_type)
+    if (
+        intent.constraints.target is False
+        and _TARGET_SENTENCE.search(cand.text)
+        and not _ACTUAL_SENTENCE.search(cand.text)
+    ):
+        missing.append("actual")
+    return missing
+
+
+def judge(
+    intent: Intent, hits: Sequence[Hit], candidates: Sequence[Candidate], snap: Snapshot, settings: RefusalSettings
+) -> Verdict:
+    """Refuse when the question's places/years/periods are absent, the evidence is weak, or no sentence meets
+    every constraint jointly; otherwise the sentences that do, best first."""
+    if not hits or not candidates:
+        return Verdict(refused=True, kind="not_covered")
+    missing = uncovered(intent, hits, snap)
+    if missing:
+        return Verdict(refused=True, kind="not_covered", missing=missing)
+    best = candidates[0]
+    top_dense = max(h.dense_score for h in hits)
+    if best.coverage < settings.hard_floor or (
+        best.coverage < settings.min_coverage and top_dense < settings.min_dense
+    ):
+        return Verdict(refused=True, kind="not_covered")
+    relevant = [
+        c
+        for c in candidates
+        if c.score >= best.score * settings.support_share and c.coverage >= best.coverage * settings.figure_coverage
+    ][: settings.evidence_sentences]
+    verdicts = [
+        (c, lacks(intent, c, hits[c.hit_index], snap.docs.get(hits[c.hit_index].chunk.doc_id))) for c in relevant
+    ]
+    meeting = [c for c, lacking in verdicts if not lacking]
+    if not meeting:
+        closest, lacking = verdicts[0] if verdicts else (best, [])
+        return Verdict(refused=True, kind="not_stated", missing=lacking, quoted=[closest])
+    if " | " in meeting[0].text and _EMPTY_CELL.search(meeting[0].text):
+        return Verdict(refused=True, kind="not_stated", missing=[intent.answer_type], quoted=[meeting[0]])
+    return Verdict(refused=False, quoted=meeting)
+
+
+def coverage_summary(snap: Snapshot, english: bool) -> str:
+    """One line naming what the corpus covers: its places and a few document labels."""
+    cities = sorted({d.city for d in snap.docs.values() if d.city})
+    labels = [d.doc_number or d.title for d in sorted(snap.docs.values(), key=lambda d: d.doc_id)][:6]
+    more = len(snap.docs) - len(labels)
+    listing = "；".join(labels) + (f" 等 {len(snap.docs)} 份" if more > 0 else "")
+    if english:
+        cities = [f"{gazetteer().english_name(c)} ({c})" for c in cities]
+        return f"The corpus covers {', '.join(cities) or 'no city'}: {listing}."
+    return f"文档范围：{'、'.join(cities) or '—'}（{listing}）。"
+
+
+def _lacking_words(missing: Sequence[str], english: bool) -> str:
+    words = LACKS_EN if english else LACKS_ZH
+    if english:
+        named = [words.get(m, gazetteer().english_name(m)) for m in missing]
+    else:
+        named = [words.get(m, m) for m in missing]
+    return (", ".join(named) if english else "、".join(named)) if named else ""
+
+
+def refusal_text(verdict: Verdict, snap: Snapshot, english: bool) -> str:
+    """The refusal message in the question's language; a not-stated one quotes what the documents do say."""
+    if verdict.kind == "not_stated" and verdict.quoted:
+        quote = verdict.quoted[0].text
+        years = [m for m in verdict.missing if m.isdigit()]
+        lacking = _lacking_words([m for m in verdict.missing if not m.isdigit()], english)
+        if years:
+            lacking = ("the year asked" if english else "所问年份的内容") + (
+                f", {lacking}" if english and lacking else f"、{lacking}" if lacking else ""
+            )
+        if english:
+            what = lacking or "what was asked"
+            return f"The documents mention this but do not state {what}. The closest passage: “{quote}”[1]"
+        return f"文档提到了相关内容，但没有给出{lacking or '所问的具体内容'}。最接近的原文：“{quote}”[1]"
+    head = REFUSAL_EN if english else REFUSAL_ZH
+    if verdict.missing:
+        names = _lacking_words(verdict.missing, english)
+        head = f"The documents say nothing about {names}." if english else f"文档中没有关于{names}的内容。"
+    return f"{head} {coverage_summary(snap, english)}"

@@ -1,0 +1,156 @@
+"""Question (+history) → Intent: the one reading of the question (answer type, constraints, parts, search form)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from assistant.lang.lexicon import YEAR, Lexicon, is_english, normalize_query
+from assistant.lang.places import gazetteer
+from assistant.query.vocabulary import Vocabulary, load_vocabulary
+from assistant.types import Constraints, Document, Intent, Query
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CLAUSE_END = re.compile(r"[，。？！；,.?!;]")
+Turn = Mapping[str, str]
+
+
+def places_in(text: str) -> list[str]:
+    """Short names of the places a text names (Chinese, or pinyin in English text)."""
+    return [p.name for p in gazetteer().find(text)]
+
+
+def last_user_turn(history: Sequence[Turn]) -> str:
+    """The latest user message of a chat history, or ""."""
+    for message in reversed(history):
+        if message.get("role") == "user" and isinstance(message.get("content"), str):
+            return message["content"]
+    return ""
+
+
+def resolve_followup(question: str, history: Sequence[Turn], vocab: Vocabulary | None = None) -> str:
+    """Carry the previous question's subject into a dependent follow-up ("那厦门呢？", "And for X?").
+
+    The previous question is kept, minus the places, years and document kinds the follow-up replaces.
+    """
+    vocab = vocab or load_vocabulary()
+    previous = normalize_query(last_user_turn(history))
+    if not previous:
+        return question
+    if is_english(question):
+        short = len(question.split()) <= vocab.followup_max_english
+    else:
+        short = len(_CJK.findall(question)) <= vocab.followup_max_chinese
+    if not (vocab.followup_start.search(question) or vocab.followup_end.search(question.strip()) or short):
+        return question
+    if places_in(question):
+        for place in gazetteer().find(previous):
+            previous = previous.replace(place.full, "").replace(place.name, "")
+    if YEAR.search(question):
+        previous = YEAR.sub("", previous).replace("年年", "年")
+    if vocab.kinds_named(question):
+        # "And what did the 2025 reply say?" asks another document than the plan the last question named.
+        for _, pattern in vocab.document_kinds:
+            previous = pattern.sub("", previous)
+    return f"{previous} {question}"
+
+
+def build_query(question: str, asked: str, lexicon: Lexicon) -> Query:
+    """The search form of a (resolved) question: glossary expansions, BM25 tokens, concepts to cover.
+
+    Words only the previous question brought (when `question` resolves a follow-up `asked`) count for less.
+    """
+    expansions = lexicon.expand(question)
+    tokens = list(dict.fromkeys(lexicon.tokenize(question)))
+    concepts = lexicon.concepts(question)
+    carried: frozenset[str] = frozenset()
+    carried_tokens: list[str] = []
+    if question != asked:
+        asked_concepts = {term for term, _ in lexicon.concepts(asked)}
+        carried = frozenset(term for term, _ in concepts if term not in asked_concepts)
+        asked_tokens = set(lexicon.tokenize(asked))
+        carried_tokens = [t for t in tokens if t not in asked_tokens]
+    own = [t for t in tokens if t not in carried_tokens]
+    expanded = [t for term in expansions for t in lexicon.tokenize(term) if t not in tokens]
+    extra = list(dict.fromkeys(carried_tokens + expanded))
+    return Query(
+        text=question,
+        keywords=own + extra,
+        expansion_keywords=extra,
+        expansions=expansions,
+        english=is_english(asked),
+        places=places_in(question),
+        concepts=concepts,
+        carried=carried,
+    )
+
+
+def _number_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
+
+
+def named_documents(
+    text: str, docs: Mapping[str, Document], vocab: Vocabulary
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Documents the question names firmly (by 文号, or by year and kind: "2025年的答复", "the 2023 reply"),
+    and the kinds it names without a year ("规划里…" also asks about documents it does not name)."""
+    key = _number_key(text)
+    by_number = [d.doc_id for d in docs.values() if d.doc_number and _number_key(d.doc_number) in key]
+    if by_number:
+        return tuple(sorted(by_number)), ()
+    named: set[str] = set()
+    kinds: set[str] = set()
+    dated = False
+    for kind, match in vocab.kinds_named(text):
+        # Years earlier in the same clause pick that year's document(s); a kind with no year names them all.
+        years = set(YEAR.findall(_CLAUSE_END.split(text[: match.start()])[-1]))
+        dated = dated or bool(years)
+        kinds.add(kind)
+        named |= {d.doc_id for d in docs.values() if d.kind == kind and (not years or d.date[:4] in years)}
+    # Naming a document by year is firm ("规划和2025年答复" names both); by kind alone is not: "规划里怎么安排的，
+    # 现在成效如何？" also asks about documents it does not name.
+    return (tuple(sorted(named)), ()) if dated else ((), tuple(sorted(kinds)))
+
+
+def split_parts(question: str, vocab: Vocabulary) -> tuple[str, ...]:
+    """The sub-questions of "A是多少？B又是多少？": pieces that each ask something; one piece otherwise."""
+    pieces = [p.strip() for p in vocab.part_separators.split(question) if p and p.strip(" ，,")]
+    asking = [p for p in pieces if vocab.part_asks.search(p) and len(_CJK.findall(p)) + len(p.split()) >= 4]
+    return tuple(pieces) if len(pieces) > 1 and len(asking) == len(pieces) else ()
+
+
+def read_intent(
+    question: str, history: Sequence[Turn], lexicon: Lexicon, docs: Mapping[str, Document] | None = None
+) -> Intent:
+    """Read a question once: resolve a follow-up, classify what it asks, and collect its constraints."""
+    vocab = load_vocabulary()
+    asked = normalize_query(question)
+    text = resolve_followup(asked, history, vocab)
+    documents, kinds = named_documents(text, docs or {}, vocab)
+    wants_target = bool(vocab.target.search(text))
+    wants_actual = bool(vocab.actual.search(text))
+    constraints = Constraints(
+        places=tuple(places_in(text)),
+        years=tuple(dict.fromkeys(YEAR.findall(text))),
+        periods=tuple(dict.fromkeys(vocab.period.findall(text))),
+        documents=documents,
+        kinds=kinds,
+        target=wants_target if wants_target != wants_actual else None,
+        growth=bool(vocab.growth.search(text)),
+    )
+    # The asked question decides the type; a follow-up that does not say ("那厦门呢？") keeps its first turn's.
+    answer_type = vocab.answer_type(asked)
+    if answer_type == "explanation" and text != asked:
+        answer_type = vocab.answer_type(text)
+    compare = bool(vocab.compare.search(text)) or len(constraints.places) > 1 or len(documents) > 1
+    compare = compare or len(constraints.years) > 1
+    return Intent(
+        question=question,
+        query=build_query(text, asked, lexicon),
+        answer_type=answer_type,
+        constraints=constraints,
+        wants_list=answer_type == "list" or vocab.asks("list", asked),
+        compare=compare,
+        support=bool(vocab.support.search(text)),
+        parts=split_parts(asked, vocab) if not history else (),
+    )

@@ -1,0 +1,142 @@
+"""Intent → ranked Hits: dense (Chroma) and BM25 (jieba) fused, confined to named documents or places."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+
+from assistant.ingest.embed import CachedEmbedder
+from assistant.ingest.store import Index, Snapshot
+from assistant.retrieve.diversity import give_each_group_a_slot
+from assistant.retrieve.fusion import Ranked, fuse
+from assistant.retrieve.scope import documents_of_kinds, place_documents
+from assistant.settings import RetrievalSettings
+from assistant.types import Hit, Intent, Query
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+class Retriever:
+    """Hybrid retrieval over a snapshot; `mode` selects hybrid, dense-only or BM25-only (for baselines)."""
+
+    def __init__(
+        self,
+        index: Index,
+        snapshot: Callable[[], Snapshot],
+        embedder: CachedEmbedder,
+        settings: RetrievalSettings,
+        mode: Mode = "hybrid",
+    ) -> None:
+        self.index = index
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.settings = settings
+        self.mode = mode
+
+    def dense(self, query: Query, snap: Snapshot, within: set[str] | None = None) -> list[tuple[str, float]]:
+        """Chunks by cosine similarity to the question, optionally only inside the documents `within`."""
+        if query.english and query.expansions:
+            # The multilingual model matches English to Chinese loosely; averaging with the embedding of
+            # the question's Chinese glossary terms pulls the query toward the Chinese wording (measured).
+            both = self.embedder.embed_queries([query.text, " ".join(query.expansions[:12])])
+            vector = both.mean(axis=0)
+            vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        else:
+            vector = self.embedder.embed_queries([query.text])[0]
+        k = self.settings.candidate_k
+        found = self.index.dense_search(vector, k * (self.settings.named_depth if within is not None else 1))
+        keep = [(cid, score) for cid, score in found if cid in snap.chunks]
+        if within is not None:
+            keep = [(cid, score) for cid, score in keep if snap.chunks[cid].doc_id in within]
+        return keep[:k]
+
+    def keyword(self, query: Query, snap: Snapshot, within: set[str] | None = None) -> list[tuple[str, float]]:
+        """Chunks by BM25 over jieba tokens; expansion and carried-over words count for less."""
+        if snap.bm25 is None or not query.keywords:
+            return []
+        extra = set(query.expansion_keywords)
+        own = query.own_keywords
+        scores = np.asarray(snap.bm25.get_scores(own)) if own else np.zeros(len(snap.chunk_ids))
+        if extra:
+            scores = scores + self.settings.expansion_weight * np.asarray(snap.bm25.get_scores(sorted(extra)))
+        if within is not None:
+            mask = np.fromiter((snap.chunks[c].doc_id in within for c in snap.chunk_ids), bool, len(snap.chunk_ids))
+            scores = np.where(mask, scores, 0.0)
+        order = np.argsort(-scores)[: self.settings.candidate_k]
+        return [(snap.chunk_ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+    def retrieve(self, intent: Intent, top_k: int, allowed: set[str] | None = None) -> list[Hit]:
+        """The top_k chunks for a question, best first; `allowed` (doc_ids) is a scope the user chose."""
+        snap = self.snapshot()
+        if not snap.chunks:
+            return []
+        named = set(intent.constraints.documents)
+        within = named & allowed if named and allowed is not None else (named or allowed)
+        query = intent.query
+        dense = self.dense(query, snap, within) if self.mode in ("hybrid", "dense") else []
+        keyword = self.keyword(query, snap, within) if self.mode in ("hybrid", "bm25") else []
+        by_place = set() if named else place_documents(intent.constraints.places, snap.docs)
+        if by_place:
+            # The question names places some documents are about: search those, plus passages elsewhere that
+            # name the place.
+            def inside(chunk_id: str) -> bool:
+                chunk = snap.chunks[chunk_id]
+                return chunk.doc_id in by_place or any(p in chunk.text for p in intent.constraints.places)
+
+            dense = [(c, s) for c, s in dense if inside(c)]
+            keyword = [(c, s) for c, s in keyword if inside(c)]
+        fused = fuse(
+            dense,
+            keyword,
+            self.settings.rrf_k,
+            (self.settings.dense_weight, self.settings.bm25_weight),
+            (self.settings.dense_score_weight, self.settings.bm25_score_weight),
+        )
+        ranked = sorted(fused, key=lambda c: -fused[c])
+        best = self._diversify(intent, snap, ranked, top_k)
+        return [_hit(snap, c, fused[c], dense, keyword) for c in best]
+
+    def _diversify(self, intent: Intent, snap: Snapshot, ranked: list[str], top_k: int) -> list[str]:
+        """The top_k with one slot for each named document, each kind-named group, or each place's documents."""
+        best, pool = ranked[:top_k], ranked[: top_k * self.settings.group_pool]
+        own = intent.query.own_keywords
+
+        def fit(chunk_id: str) -> float:
+            text = snap.chunks[chunk_id].text.lower()
+            return sum(len(t) for t in own if t in text)
+
+        def doc_of(chunk_id: str) -> str:
+            return snap.chunks[chunk_id].doc_id
+
+        named = intent.constraints.documents
+        kinds = documents_of_kinds(intent.constraints.kinds, snap.docs) if not named else set()
+        if len(named) > 1:
+            # "规划和2025年答复": every document the question names gets a slot.
+            return give_each_group_a_slot(best, pool, doc_of, fit)
+        if kinds:
+            # "规划里怎么安排的，现在如何？": the documents named by kind, and the others, each get a slot.
+            return give_each_group_a_slot(best, pool, lambda c: str(doc_of(c) in kinds), fit)
+        if not named and len(intent.constraints.places) != 1 and self.mode == "hybrid":
+            # A question about no place, or several: each place's documents speak.
+            return give_each_group_a_slot(best, pool, lambda c: _doc_city(snap, doc_of(c)), fit)
+        return best
+
+
+def _doc_city(snap: Snapshot, doc_id: str) -> str:
+    doc = snap.docs.get(doc_id)
+    return doc.city if doc else ""
+
+
+def _hit(snap: Snapshot, chunk_id: str, score: float, dense: Ranked, keyword: Ranked) -> Hit:
+    dense_at = next(((r, s) for r, (c, s) in enumerate(dense, start=1) if c == chunk_id), (0, 0.0))
+    keyword_at = next(((r, s) for r, (c, s) in enumerate(keyword, start=1) if c == chunk_id), (0, 0.0))
+    return Hit(
+        chunk=snap.chunks[chunk_id],
+        score=score,
+        dense_rank=dense_at[0],
+        dense_score=dense_at[1],
+        bm25_rank=keyword_at[0],
+        bm25_score=keyword_at[1],
+    )

@@ -1,0 +1,104 @@
+"""The one reading of a question: places from China's divisions, answer types, constraints, parts."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.lang.lexicon import load_lexicon
+from assistant.lang.places import gazetteer
+from assistant.query.intent import places_in, read_intent
+from assistant.types import Document
+
+GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml"
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_lexicon(GLOSSARY)
+
+
+def _doc(doc_id: str, kind: str, date: str, number: str = "") -> Document:
+    return Document(doc_id, "", doc_id, doc_id, "", doc_number=number, date=date, kind=kind)
+
+
+def test_places_in_finds_english_and_chinese_names():
+    assert places_in("What does Shenzhen offer?") == ["深圳"]
+    assert places_in("厦门和泉州有什么不同") == ["厦门", "泉州"]
+
+
+def test_a_city_in_no_list_of_ours_is_recognised():
+    assert places_in("绵阳对科技型企业有什么补贴？") == ["绵阳"]
+    assert places_in("鄂尔多斯市的孵化器") == ["鄂尔多斯"]
+
+
+def test_county_lies_in_its_city_and_province():
+    places = gazetteer()
+    jinjiang, quanzhou, fujian = places.get("晋江市"), places.get("泉州"), places.get("福建")
+    assert jinjiang is not None and quanzhou is not None and fujian is not None
+    assert jinjiang.within(quanzhou) and quanzhou.within(fujian) and not quanzhou.within(jinjiang)
+
+
+def test_english_name_is_pinyin():
+    assert gazetteer().english_name("绵阳") == "Mianyang"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_type"),
+    [
+        ("这份文件是哪一天发布的？", "date"),
+        ("补贴比例是多少？", "ratio"),
+        ("一家企业最多能贷多少钱？", "amount"),
+        ("全市有几家新型研发机构？", "count"),
+        ("中试基地有哪些建设模式？", "list"),
+        ("这项工作由谁负责？", "entity"),
+        ("How many incubators are there?", "count"),
+        ("When was the notice issued?", "year"),
+    ],
+)
+def test_answer_type_is_read_from_the_wording(lexicon, question, answer_type):
+    assert read_intent(question, [], lexicon).answer_type == answer_type
+
+
+def test_which_organisations_is_an_entity_list(lexicon):
+    intent = read_intent("哪些部门参与办理？", [], lexicon)
+    assert intent.answer_type == "entity" and intent.wants_list
+
+
+def test_followup_keeps_the_answer_type_of_its_first_turn(lexicon):
+    history = [{"role": "user", "content": "成都有几家孵化器？"}, {"role": "assistant", "content": "…"}]
+    intent = read_intent("那重庆呢？", history, lexicon)
+    assert intent.answer_type == "count" and intent.constraints.places == ("重庆",)
+
+
+def test_constraints_collect_years_periods_and_target(lexicon):
+    intent = read_intent("十四五期间2025年的目标值是多少？", [], lexicon)
+    assert intent.constraints.years == ("2025",) and intent.constraints.periods == ("十四五",)
+    assert intent.constraints.target is True
+
+
+def test_actual_is_not_a_target(lexicon):
+    assert read_intent("目前实际有多少家？", [], lexicon).constraints.target is False
+
+
+def test_two_questions_in_one_are_two_parts(lexicon):
+    intent = read_intent("某市2020年的研发投入是多少？2025年的目标又是多少？", [], lexicon)
+    assert intent.parts == ("某市2020年的研发投入是多少", "2025年的目标又是多少")
+
+
+def test_one_question_is_one_part(lexicon):
+    assert read_intent("中试基地能获得什么补贴？", [], lexicon).parts == ()
+
+
+def test_documents_named_by_year_and_kind_are_firm(lexicon):
+    docs = {
+        d.doc_id: d
+        for d in (_doc("a", "reply", "2025-05-20"), _doc("b", "reply", "2023-01-01"), _doc("c", "plan", "2021"))
+    }
+    intent = read_intent("规划和2025年答复说法一样吗？", [], lexicon, docs)
+    assert set(intent.constraints.documents) == {"a", "c"} and intent.compare
+
+
+def test_kind_without_year_is_loose(lexicon):
+    docs = {"c": _doc("c", "plan", "2021")}
+    intent = read_intent("规划里是怎么安排的？", [], lexicon, docs)
+    assert intent.constraints.documents == () and intent.constraints.kinds == ("plan",)
