@@ -1,6 +1,6 @@
 """Gradio UI over the Assistant: chat with cited sources and a document viewer, corpus and evaluation tabs.
 
-Only wiring lives here; HTML comes from assistant.ui.render and every answer from the Assistant.
+Only wiring lives here; HTML comes from assistant.ui.render (the corpus tab from corpus_ui.py) and every answer from the Assistant.
 """
 
 from __future__ import annotations
@@ -13,36 +13,37 @@ import asyncio
 import base64
 import hashlib
 import logging
+import math
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gradio as gr
 
 from assistant import Answer, Assistant, Settings
-from assistant.ingest.load import DocumentError
-from assistant.ingest.readers import SUPPORTED_SUFFIXES
+from assistant.http.auth import exposure_warning
+from assistant.http.limits import RateLimiter
+from assistant.http.schemas import answer_json
 from assistant.ui.render import (
     BRIDGE_JS,
     CSS,
     DOC_JS,
-    DOCUMENT_COLUMNS,
     answer_html,
     answer_markdown,
     charts_html,
     document_html,
-    documents_rows,
     error_html,
-    header_html,
-    reason_zh,
     sentences,
     status_html,
     streaming_html,
     strip_report_images,
 )
+from corpus_ui import add_one, corpus_tab, progress_callback
+
+__all__ = ["add_one", "build_ui", "exposure_warning", "serve"]
 
 log = logging.getLogger("policyqa.app")
 
@@ -58,10 +59,7 @@ CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "PingFang SC", "Microsof
 THEME = gr.themes.Soft(primary_hue="blue", font=[*CJK_FONTS, "ui-sans-serif", "sans-serif"])
 LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS, "theme": THEME}  # gradio 6 takes these at launch/mount
 STREAM_DELAY = 0.03  # seconds between sentences when an extractive answer is streamed
-CONFIRM_DELETE_JS = (
-    "(doc) => (doc && confirm('确定删除文档 ' + doc + '？其文件将从文档库移除。Delete ' + doc + '?')) ? doc : null"
-)
-INGEST: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1}  # one corpus change at a time
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # Gradio's API offers only /ask (docs/serving.md)
 
 
 @dataclass
@@ -73,23 +71,55 @@ class Session:
     answers: list[Answer] = field(default_factory=list)
 
 
-def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR) -> gr.Blocks:
-    """The whole app as a Blocks; launch it with **LAUNCH_OPTIONS (CSS and theme)."""
+def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR, questions: RateLimiter | None = None) -> gr.Blocks:
+    """The whole app as a Blocks; launch it with **LAUNCH_OPTIONS (CSS and theme).
+
+    `questions` limits each client's questions (chat and /ask together); by default as the settings say.
+    """
+    settings = assistant.settings
+    questions = questions or RateLimiter(
+        getattr(settings, "ask_rate_per_minute", 30.0), getattr(settings, "ask_burst", 10)
+    )
     with gr.Blocks(title="科技政策问答 Policy QA") as demo:
         session = gr.State(Session())
         bridge = gr.HTML("", js_on_load=BRIDGE_JS, elem_id="pqa-bridge")
-        header = gr.HTML(lambda: header_for(assistant), elem_id="pqa-header", js_on_load=None)
+        header = gr.HTML("", elem_id="pqa-header", js_on_load=None)  # filled by the corpus tab's load event
         with gr.Tabs():
             with gr.Tab("对话 Chat", id="chat"):
-                chat_tab(assistant, session, bridge)
+                chat_tab(assistant, session, bridge, questions)
             with gr.Tab("文档库 Corpus", id="corpus"):
                 corpus_tab(assistant, header, demo)
             with gr.Tab("评测 Evaluation", id="eval"):
                 evaluation_tab(report_dir, demo)
+        gr.api(question_api(assistant, questions), api_name="ask", concurrency_limit=8)
     return demo
 
 
-def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
+def client_host(request: gr.Request | None) -> str:
+    return getattr(getattr(request, "client", None), "host", None) or "?"
+
+
+def question_api(assistant: Assistant, limiter: RateLimiter) -> Callable[..., Any]:
+    """Gradio's one API endpoint, `/ask`: the HTTP API's answer JSON, within the per-client question limit."""
+
+    async def ask(
+        question: str,
+        top_k: int = 5,
+        mode: Literal["extractive", "llm"] = "extractive",
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it; a default keeps it out of the API
+    ) -> dict[str, Any]:
+        """Answer a question about the policy documents with numbered, verbatim citations."""
+        wait = limiter.take(client_host(request))
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise gr.Error(f"请求过于频繁，请 {seconds} 秒后再试。Too many requests; retry in {seconds} s.")
+        answer = await assistant.aask(question, [], top_k=max(1, min(int(top_k), 50)), mode=mode)
+        return answer_json(answer)
+
+    return ask
+
+
+def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML, questions: RateLimiter) -> None:
     """The chat, its export and settings, and the document panel the citation cards open."""
     modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.llm is not None else [])
     with gr.Row(equal_height=False):
@@ -140,34 +170,53 @@ def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
                 close = gr.Button("关闭 ✕", size="sm", scale=0, min_width=80, elem_id="pqa-doc-close")
             doc_view = gr.HTML(elem_id="pqa-doc-view", js_on_load=DOC_JS)
 
-    respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")))
+    respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")), questions)
     inputs, outputs = [box, session, mode, top_k, show_scores], [box, chatbot, session, download, export_code]
-    box.submit(respond, inputs, outputs, concurrency_limit=8)
-    ask.click(respond, inputs, outputs, concurrency_limit=8)
-    chatbot.example_select(pick_example, None, box).then(respond, inputs, outputs, concurrency_limit=8)
+    box.submit(respond, inputs, outputs, concurrency_limit=8, **PRIVATE)
+    ask.click(respond, inputs, outputs, concurrency_limit=8, **PRIVATE)
+    chatbot.example_select(pick_example, None, box, **PRIVATE).then(
+        respond, inputs, outputs, concurrency_limit=8, **PRIVATE
+    )
 
     def reset() -> tuple:
         return Session(), [], gr.DownloadButton(value=None, interactive=False), "", gr.Column(visible=False)
 
-    clear.click(reset, None, [session, chatbot, download, export_code, panel])
-    chatbot.clear(reset, None, [session, chatbot, download, export_code, panel])
+    clear.click(reset, None, [session, chatbot, download, export_code, panel], **PRIVATE)
+    chatbot.clear(reset, None, [session, chatbot, download, export_code, panel], **PRIVATE)
 
     def open_document(state: Session, evt: gr.EventData) -> tuple:
         return gr.Column(visible=True), document_for(assistant, state, evt)
 
-    bridge.click(open_document, [session], [panel, doc_view])
-    close.click(lambda: gr.Column(visible=False), None, panel)
+    bridge.click(open_document, [session], [panel, doc_view], **PRIVATE)
+    close.click(lambda: gr.Column(visible=False), None, panel, **PRIVATE)
 
 
-def responder(assistant: Assistant, export_dir: Path) -> Callable[..., AsyncIterator[tuple]]:
+def responder(
+    assistant: Assistant, export_dir: Path, questions: RateLimiter | None = None
+) -> Callable[..., AsyncIterator[tuple]]:
     """The chat handler: streams the answer into the chat, then its cards, export file and Markdown."""
 
-    async def respond(question: str, state: Session, mode: str, k: float, scores: bool, progress=gr.Progress()):  # noqa: B008  (Gradio injects it)
+    async def respond(
+        question: str,
+        state: Session,
+        mode: str,
+        k: float,
+        scores: bool,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio injects both
+        progress=gr.Progress(),  # noqa: B008
+    ):
         question = (question or "").strip()
         if not question:
             yield gr.update(), state.chat, state, gr.update(), gr.update()
             return
         turn, user = len(state.answers), {"role": "user", "content": question}
+        wait = questions.take(client_host(request)) if questions else 0.0
+        if wait > 0:
+            seconds = math.ceil(wait)
+            notice = error_html(f"提问过于频繁，请 {seconds} 秒后再试。Too many questions; retry in {seconds} s.")
+            chat = [*state.chat, user, {"role": "assistant", "content": notice}]
+            yield "", chat, Session(chat, state.history, state.answers), gr.update(), gr.update()
+            return
         chat = [*state.chat, user, {"role": "assistant", "content": streaming_html("")}]
         yield "", chat, state, gr.update(), gr.update()
         try:
@@ -197,75 +246,13 @@ def responder(assistant: Assistant, export_dir: Path) -> Callable[..., AsyncIter
     return respond
 
 
-def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
-    """The document table, upload, delete and re-index."""
-    status = gr.HTML(elem_id="pqa-corpus-status", js_on_load=None)
-    table = gr.Dataframe(
-        headers=DOCUMENT_COLUMNS,
-        interactive=False,
-        wrap=True,
-        elem_id="pqa-docs",
-        max_height=460,
-        column_widths=["17%", "27%", "12%", "12%", "9%", "6%", "8%", "9%"],
-    )
-    with gr.Row(equal_height=False):
-        upload = gr.File(
-            label="上传文档 Upload（txt / md / html / docx / pdf），上传后即可提问",
-            file_count="multiple",
-            elem_id="pqa-upload",
-            scale=3,
-        )
-        with gr.Column(scale=2):
-            doomed = gr.Dropdown(label="选择文档 Document", choices=[], elem_id="pqa-delete-choice")
-            delete = gr.Button("删除所选文档 Delete", variant="stop", elem_id="pqa-delete")
-            reindex = gr.Button("重新索引 Re-index", elem_id="pqa-reindex")
-
-    def view(message: str = "", kind: str = "info") -> tuple:
-        infos = assistant.documents()
-        summary = (
-            f"共 {len(infos)} 份文档、{sum(i.chunks for i in infos)} 个段落 · {len(infos)} documents indexed."
-            if infos
-            else "索引为空：请上传文档或点击「重新索引」。The index is empty."
-        )
-        choices = [(f"{i.document.doc_id} · {i.document.title[:30]}", i.document.doc_id) for i in infos]
-        return (
-            status_html(message or summary, kind),
-            documents_rows(infos),
-            gr.Dropdown(choices=choices, value=None),
-            header_for(assistant),
-        )
-
-    def add_files(paths: list[str] | None, progress=gr.Progress()) -> tuple:  # noqa: B008
-        results = [add_one(assistant, Path(p), progress) for p in paths or []]
-        failed = any(not ok for ok, _ in results)
-        return None, *view(" ".join(m for _, m in results), "error" if failed else "ok")
-
-    def delete_document(doc_id: str | None) -> tuple:
-        if not doc_id:
-            return view("未删除：请先选择文档（或已取消）。Nothing deleted.", "error")
-        return guarded(lambda: assistant.delete_document(doc_id), f"已删除 {doc_id}。Deleted {doc_id}.", view)
-
-    def rebuild(progress=gr.Progress()) -> tuple:  # noqa: B008
-        return guarded(
-            lambda: assistant.ingest(progress_callback(progress, "重新索引 Re-indexing")),
-            "索引已更新。Index up to date.",
-            view,
-        )
-
-    outputs = [status, table, doomed, header]
-    upload.upload(add_files, [upload], [upload, *outputs], **INGEST)
-    delete.click(delete_document, [doomed], outputs, js=CONFIRM_DELETE_JS, **INGEST)
-    reindex.click(rebuild, None, outputs, **INGEST)
-    demo.load(view, None, outputs)
-
-
 def evaluation_tab(report_dir: Path, demo: gr.Blocks) -> None:
     """The latest evaluation report and its charts."""
     refresh = gr.Button("刷新 Refresh", size="sm", elem_id="pqa-report-refresh")
     charts = gr.HTML(elem_id="pqa-charts", js_on_load=None)
     report = gr.Markdown(elem_id="pqa-report")
-    refresh.click(lambda: load_report(report_dir), None, [charts, report])
-    demo.load(lambda: load_report(report_dir), None, [charts, report])
+    refresh.click(lambda: load_report(report_dir), None, [charts, report], **PRIVATE)
+    demo.load(lambda: load_report(report_dir), None, [charts, report], **PRIVATE)
 
 
 async def answer_stream(
@@ -291,47 +278,10 @@ async def answer_stream(
     yield answer
 
 
-def add_one(assistant: Assistant, path: Path, progress: gr.Progress) -> tuple[bool, str]:
-    """Add one uploaded file; (ok, message naming the file). A rejected file changes nothing."""
-    name = path.name
-    try:
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise DocumentError(name, f"unsupported file type (use {' '.join(SUPPORTED_SUFFIXES)})")
-        if path.stat().st_size > assistant.settings.max_file_bytes:
-            raise DocumentError(name, f"file too large (limit {assistant.settings.max_file_bytes} bytes)")
-        assistant.add_file(name, path.read_bytes(), progress_callback(progress, f"索引 Indexing {name}"))
-    except DocumentError as exc:
-        return False, f"未添加 {exc.name}：{reason_zh(exc.reason)}。Rejected {exc.name}."
-    except Exception as exc:
-        log.exception("upload of %s failed", name)
-        return False, f"未添加 {name}：{type(exc).__name__}: {exc}"
-    return True, f"已添加 {name}，现在可以提问。Added {name}."
-
-
 def pick_example(evt: gr.SelectData) -> str:
     """The question text of a clicked example."""
     value = evt.value
     return value.get("text", "") if isinstance(value, dict) else str(value)
-
-
-def progress_callback(progress: gr.Progress, label: str) -> Callable[[int, int, str], None]:
-    """Adapt the pipeline's (done, total, what) callback to a Gradio progress bar."""
-
-    def report(done: int, total: int, what: str) -> None:
-        progress((done, total or None), desc=f"{label} · {what}", unit="段")
-
-    return report
-
-
-def guarded(action: Callable[[], Any], success: str, view: Callable[..., tuple]) -> tuple:
-    """Run a corpus action; a failure becomes a status message instead of a traceback."""
-    try:
-        action()
-    except Exception as exc:
-        log.exception("corpus action failed")
-        reason = exc.reason if isinstance(exc, DocumentError) else f"{type(exc).__name__}: {exc}"
-        return view(f"操作失败 Failed: {reason}", "error")
-    return view(success, "ok")
 
 
 def document_for(assistant: Assistant, state: Session, evt: gr.EventData) -> str:
@@ -348,11 +298,6 @@ def document_for(assistant: Assistant, state: Session, evt: gr.EventData) -> str
     span = (chunk.start, chunk.end) if chunk and chunk.end > chunk.start else None
     caption = f"引用 [{citation.n}] · {citation.section or citation.title}（已高亮 highlighted）"
     return document_html(doc, span, citation.quote or citation.text, caption)
-
-
-def header_for(assistant: Assistant) -> str:
-    docs = [i.document for i in assistant.documents()]
-    return header_html(len(docs), sorted({d.city for d in docs if d.city}))
 
 
 def export_file(folder: Path, turn: int, markdown: str) -> str:
@@ -377,7 +322,8 @@ def asgi_app(assistant: Assistant, demo: gr.Blocks) -> Any | None:
         from assistant.http import create_app
     except ImportError:
         return None
-    return gr.mount_gradio_app(create_app(assistant), demo, path="/", **LAUNCH_OPTIONS)
+    limit = assistant.settings.max_file_bytes  # Gradio's own upload route is open to all: cap what it stores
+    return gr.mount_gradio_app(create_app(assistant), demo, path="/", max_file_size=limit, **LAUNCH_OPTIONS)
 
 
 def serve(assistant: Assistant) -> None:
@@ -385,6 +331,9 @@ def serve(assistant: Assistant) -> None:
     demo = build_ui(assistant)
     host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    warning = exposure_warning(assistant.settings, host)
+    if warning:
+        log.warning(warning)
     app = asgi_app(assistant, demo)
     if app is None:
         demo.queue().launch(server_name=host, server_port=port, **LAUNCH_OPTIONS)

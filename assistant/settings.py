@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -109,6 +109,20 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     api_max_body_bytes: int = 1024 * 1024
+
+    # Serving and security (docs/security.md).
+    admin_token: SecretStr = SecretStr("")  # Bearer token for corpus changes; unset: loopback clients only
+    api_keys: SecretStr = SecretStr("")  # comma-separated Bearer keys for /api/* and /v1/* reads; unset: open
+    ask_rate_per_minute: float = 30.0  # questions per client, refilled continuously
+    ask_burst: int = 10  # questions a client may send at once before the rate applies
+    upload_rate_per_minute: float = 6.0  # corpus changes per client
+    upload_burst: int = 3
+    max_concurrent_answers: int = 4  # answers computed at once (2 cores); the rest wait up to answer_queue_timeout
+    answer_queue_timeout: float = 10.0  # seconds a question waits for a free slot before a 503
+    answer_timeout: float = 60.0  # seconds an answer may take before a 504
+    audit_log: Path | None = None  # JSON lines of corpus changes; default index_dir/audit.jsonl
+    openai_sources_block: bool = False  # append a 来源/Sources list to /v1 message content for generic chat UIs
+    openai_model_id: str = "policyqa"  # the model name /v1/models lists
 
     @property
     def llm_configured(self) -> bool:

@@ -34,3 +34,11 @@ def serve_asgi(app: object, port: int | None = None, ready_timeout: float = 20) 
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def generous(settings: object, **overrides: object):
+    """Guards from `settings` with rate and concurrency limits no load test reaches (plus any overrides)."""
+    from assistant.http.limits import Guards
+
+    wide = {"ask_burst": 100_000, "upload_burst": 100_000, "max_concurrent_answers": 64, **overrides}
+    return Guards.from_settings(settings.model_copy(update=wide))  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from servers import serve_asgi
+from servers import generous, serve_asgi
 
 from assistant.http import create_app
 from assistant.types import Answer
@@ -20,7 +20,7 @@ PILOT = "中试基地能获得什么补贴？"
 
 @pytest.fixture(scope="module")
 def base_url(assistant) -> Iterator[str]:
-    with serve_asgi(create_app(assistant, max_body_bytes=LIMIT)) as url:
+    with serve_asgi(create_app(assistant, max_body_bytes=LIMIT, guards=generous(assistant.settings))) as url:
         yield url
 
 
@@ -152,9 +152,12 @@ def test_chat_stream_ends_with_done(client):
     assert json.loads(events[0][1])["object"] == "chat.completion.chunk"
 
 
-def test_chat_without_user_message_is_400(client):
+def test_chat_without_user_message_is_answered_as_an_invalid_question(client):
     response = client.post("/v1/chat/completions", json={"messages": [{"role": "system", "content": "hi"}]})
-    assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"
+    assert response.status_code == 200
+    body = response.json()
+    assert body["refused"] and body["refusal_kind"] == "invalid_question"
+    assert "问题为空" in body["choices"][0]["message"]["content"]
 
 
 def test_models_lists_policyqa(client):

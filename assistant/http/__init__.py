@@ -1,9 +1,12 @@
 """HTTP API: /api/* for programs, OpenAI-compatible /v1/* for chat clients. Routing only; "/" is left free.
 
-Errors are JSON `{"error": {"message", "type", "code"}}`: 400 malformed JSON or an invalid question
-(empty, too long, no words — the pipeline's own message), 404 unknown document or route, 409 another
-ingest holds the index lock, 413 a body over `api_max_body_bytes`, 422 a well-formed body of the wrong
-shape, 500 anything unexpected (logged server-side; no traceback in the response).
+Errors are JSON `{"error": {"message", "type", "code"}}`: 400 malformed JSON, an invalid question
+(empty, too long, no words) or a rejected upload, 401 a missing or wrong Bearer token, 403 a corpus
+change from another machine while no admin token is set, 404 unknown document, route or model, 405
+(with `Allow`) a wrong method, 409 another ingest holds the index lock, 413 a body over
+`api_max_body_bytes`, 422 a well-formed body of the wrong shape, 429 (with `Retry-After`) over a rate
+limit, 503 no answer slot free, 504 an answer over its time limit, 500 anything unexpected (logged
+server-side; no traceback in the response). See docs/serving.md and docs/security.md.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assistant.http.limits import Guards
 from assistant.http.openai_compat import openai_routes
 from assistant.http.routes import api_routes
-from assistant.http.schemas import error_response
+from assistant.http.schemas import QUESTION_ERRORS, error_response
 from assistant.ingest.store import IndexBusyError
 
 log = logging.getLogger("assistant.http")
@@ -50,8 +54,25 @@ class DeclaredSizeLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(assistant: Any, max_body_bytes: int | None = None) -> FastAPI:
-    """The FastAPI app over an Assistant (mount Gradio on it at "/" with gr.mount_gradio_app if wanted)."""
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first matching route's)."""
+    methods: set[str] = set()
+    pending = list(app.router.routes)
+    while pending:
+        route = pending.pop()
+        inner = getattr(route, "original_router", None)  # FastAPI wraps included routers
+        if inner is not None:
+            pending.extend(inner.routes)
+        elif (pattern := getattr(route, "path_regex", None)) is not None and pattern.match(scope["path"]):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+def create_app(assistant: Any, max_body_bytes: int | None = None, guards: Guards | None = None) -> FastAPI:
+    """The FastAPI app over an Assistant (mount Gradio on it at "/" with gr.mount_gradio_app if wanted).
+
+    `guards` (auth, rate limits, answer slots, audit log) default to what the assistant's settings say.
+    """
     settings = getattr(assistant, "settings", None)
     limit = max_body_bytes if max_body_bytes is not None else getattr(settings, "api_max_body_bytes", 1 << 20)
     app = FastAPI(
@@ -59,14 +80,19 @@ def create_app(assistant: Any, max_body_bytes: int | None = None) -> FastAPI:
         version="1.0",
         summary="Cited, verbatim answers over Chinese S&T policy documents",
     )
-    app.include_router(api_routes(assistant, limit))
-    app.include_router(openai_routes(assistant, limit))
+    guards = guards or Guards.from_settings(settings)
+    app.state.guards = guards
+    app.include_router(api_routes(assistant, limit, guards))
+    app.include_router(openai_routes(assistant, limit, guards))
     app.add_middleware(DeclaredSizeLimit, max_body_bytes=limit)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         kind = getattr(exc, "kind", _KINDS.get(exc.status_code, "http_error"))
-        return error_response(exc.status_code, str(exc.detail), kind)
+        headers = dict(exc.headers or {})  # Allow on a 405, Retry-After on a 429, WWW-Authenticate on a 401
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+        return error_response(exc.status_code, str(exc.detail), kind, headers=headers, code=getattr(exc, "code", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,6 +102,10 @@ def create_app(assistant: Any, max_body_bytes: int | None = None) -> FastAPI:
         ]
         if any(d["type"] == "json_invalid" for d in details):
             return error_response(400, "the request body is not valid JSON", "invalid_json", details)
+        if details and all(d["loc"] == ["body", "question"] and d["type"] in QUESTION_ERRORS for d in details):
+            blank = not str(exc.errors()[0].get("input", "")).strip()
+            message = QUESTION_ERRORS["string_too_short" if blank else str(details[0]["type"])]
+            return error_response(400, message, "invalid_question", details)
         return error_response(
             422, "the request does not match the schema; see details", "invalid_request_error", details
         )

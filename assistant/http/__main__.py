@@ -7,6 +7,7 @@ from assistant.settings import configure_offline
 configure_offline()  # before any library reads the environment
 
 import argparse
+import logging
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from assistant import Assistant, Settings
     from assistant.http import create_app
+    from assistant.http.auth import exposure_warning
 
     settings = Settings()
     parser = argparse.ArgumentParser(prog="python -m assistant.http", description=__doc__)
@@ -23,6 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ingest", action="store_true", help="index new and changed files before serving")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
+    warning = exposure_warning(settings, args.host)
+    if warning:
+        logging.getLogger("assistant.http").warning(warning)
     assistant = Assistant.from_settings(settings)
     if args.ingest:
         assistant.ingest(progress=True)

@@ -1,4 +1,10 @@
-"""/v1/*: an OpenAI-compatible chat endpoint, so existing chat clients work; answers carry `citations`."""
+"""/v1/*: an OpenAI-compatible chat endpoint, so existing chat clients work; answers carry `citations`.
+
+The system message is not passed to the pipeline: the extractive answerer has no prompt, and the LLM
+answerer keeps its own system prompt (prompts/system.md) so a caller cannot loosen the citation rules.
+A question the pipeline cannot search (empty, too long, no words, no user message) is answered, not
+refused with a 400: the reply is the pipeline's explanation with `refused: true`, as a chat UI shows it.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +12,38 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from assistant.http.routes import SSE_HEADERS, STREAM_ERROR, answer_stream, sse
-from assistant.http.schemas import ApiError, ChatRequest, answer_json, checked
+from assistant.http.limits import Guards
+from assistant.http.routes import SSE_HEADERS, STREAM_ERROR, sse
+from assistant.http.schemas import ApiError, ChatRequest, answer_json, error_responses
+from assistant.http.usage import cited, sources_block, truncate, usage
 from assistant.types import Answer
+from assistant.ui.render import sentences
 
 log = logging.getLogger("assistant.http")
 MODEL_ID = "policyqa"
-MODES: dict[str, str | None] = {MODEL_ID: None, f"{MODEL_ID}-extractive": "extractive", f"{MODEL_ID}-llm": "llm"}
+
+
+def model_modes(assistant: Any) -> dict[str, str | None]:
+    """Served model id → answer mode (None: the configured one); `-llm` only when an LLM is configured."""
+    base = getattr(getattr(assistant, "settings", None), "openai_model_id", MODEL_ID)
+    modes: dict[str, str | None] = {base: None, f"{base}-extractive": "extractive"}
+    if getattr(assistant, "llm", None) is not None:
+        modes[f"{base}-llm"] = "llm"
+    return modes
 
 
 def chat_question(request: ChatRequest) -> tuple[str, list[dict]]:
-    """The last user message is the question; the user/assistant messages before it are the history."""
+    """The last user message is the question ("" without one); the user/assistant messages before it the history."""
     last = max((i for i, m in enumerate(request.messages) if m.role == "user"), default=-1)
-    if last < 0:
-        raise ApiError(400, "messages contain no user message", "invalid_request_error")
-    earlier = request.messages[:last]
+    earlier = request.messages[:last] if last >= 0 else request.messages
     history = [{"role": m.role, "content": m.plain_text()} for m in earlier if m.role in ("user", "assistant")]
-    return request.messages[last].plain_text(), history
+    return (request.messages[last].plain_text() if last >= 0 else ""), history
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
@@ -39,44 +55,70 @@ def _extras(answer: Answer) -> dict[str, Any]:
     }
 
 
-def openai_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
+def shaped(answer: Answer, request: ChatRequest, sources: bool) -> tuple[Answer, str, str]:
+    """(answer with only the citations left in its text, message content, finish_reason) after max_tokens."""
+    text, cut = truncate(answer.text, request.max_completion_tokens or request.max_tokens)
+    if cut:
+        answer = replace(answer, text=text, citations=cited(answer, text))
+    content = text + (sources_block(answer.citations) if sources else "")
+    return answer, content, "length" if cut else "stop"
+
+
+def model_not_found(model: str) -> ApiError:
+    return ApiError(404, f"The model `{model}` does not exist", "invalid_request_error", code="model_not_found")
+
+
+def openai_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> APIRouter:
     """The /v1 router: chat completions (plain or streamed) and the model list."""
     v1 = APIRouter(prefix="/v1", tags=["openai"], max_body_size=max_body_bytes)
+    modes = model_modes(assistant)
+    sources = bool(getattr(getattr(assistant, "settings", None), "openai_sources_block", False))
 
-    @v1.get("/models")
+    @v1.get("/models", responses=error_responses(401, 429), dependencies=[Depends(guards.reader)])
     async def models() -> dict[str, Any]:
-        """`policyqa` uses the configured answer mode; `-extractive` / `-llm` force one."""
-        has_llm = getattr(assistant, "llm", None) is not None
-        ids = [m for m, mode in MODES.items() if mode != "llm" or has_llm]
-        return {
-            "object": "list",
-            "data": [{"id": m, "object": "model", "created": 0, "owned_by": "policyqa"} for m in ids],
-        }
+        """The served model (configured answer mode), `-extractive`, and `-llm` when an LLM is configured."""
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "policyqa"} for m in modes]
+        return {"object": "list", "data": data}
 
-    @v1.post("/chat/completions", response_model=None)
+    @v1.post(
+        "/chat/completions",
+        response_model=None,
+        responses={
+            200: {"content": {"text/event-stream": {}}, "description": "chat.completion, or its chunks when streamed"},
+            **error_responses(400, 401, 404, 413, 422, 429, 503, 504),
+        },
+        dependencies=[Depends(guards.asking())],
+    )
     async def chat(request: ChatRequest) -> dict[str, Any] | StreamingResponse:
         """A chat.completion (or chat.completion.chunk events ending in [DONE]) with the answer and its citations."""
+        if request.model not in modes:
+            raise model_not_found(request.model)
         question, history = chat_question(request)
-        mode = MODES.get(request.model)
+        mode = modes[request.model]
+        prompt = [m.plain_text() for m in request.messages]
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": request.model}
+        answer = await guards.slots.run(lambda: assistant.aask(question, history, top_k=request.top_k, mode=mode))
+        answer, content, finish = shaped(answer, request, sources)
+        counted = usage(prompt, content)
         if not request.stream:
-            answer = checked(await assistant.aask(question, history, top_k=request.top_k, mode=mode))
-            message = {"role": "assistant", "content": answer.text}
-            usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}  # not counted
-            choice = {"index": 0, "message": message, "finish_reason": "stop"}
-            return {**head, "object": "chat.completion", "choices": [choice], "usage": usage, **_extras(answer)}
+            choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
+            return {**head, "object": "chat.completion", "choices": [choice], "usage": counted, **_extras(answer)}
+        include_usage = bool(request.stream_options and request.stream_options.include_usage)
 
-        items = await answer_stream(assistant, question, history, request.top_k, mode)
+        def frame(choices: list[dict[str, Any]], **extra: Any) -> str:
+            return sse({**head, "object": "chat.completion.chunk", "choices": choices, **extra})
 
-        def frame(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-            choice = {"index": 0, "delta": delta, "finish_reason": finish}
-            return sse({**head, "object": "chat.completion.chunk", "choices": [choice], **extra})
+        def delta(part: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> str:
+            return frame([{"index": 0, "delta": part, "finish_reason": finish_reason}], **extra)
 
         async def events() -> AsyncIterator[str]:
-            yield frame({"role": "assistant", "content": ""})
             try:
-                async for item in items:
-                    yield frame({}, "stop", **_extras(item)) if isinstance(item, Answer) else frame({"content": item})
+                yield delta({"role": "assistant", "content": ""})
+                for piece in sentences(content) or [content]:
+                    yield delta({"content": piece})
+                yield delta({}, finish, **_extras(answer))
+                if include_usage:
+                    yield frame([], usage=counted)
             except Exception:
                 log.exception("chat stream failed")
                 yield sse(STREAM_ERROR)

@@ -1,6 +1,8 @@
-"""/api/*: ask (JSON or server-sent events), ingest, documents, health."""
+"""/api/*: ask (JSON or server-sent events), documents, health; ingest and delete for admins.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the request model is built per app (it declares the
+configured question length), and FastAPI reads the endpoints' annotations as objects.
+"""
 
 import asyncio
 import json
@@ -8,11 +10,14 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import asdict
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
+from assistant.http import audit
+from assistant.http.limits import Guards
 from assistant.http.schemas import (
     AnswerOut,
     ApiError,
@@ -20,8 +25,10 @@ from assistant.http.schemas import (
     DocumentOut,
     HealthOut,
     answer_json,
+    ask_request_model,
     checked,
     document_json,
+    error_responses,
 )
 from assistant.types import Answer
 
@@ -38,7 +45,7 @@ def sse(data: Any, event: str | None = None) -> str:
 
 
 async def answer_stream(
-    assistant: Any, question: str, history: list[dict], top_k: int | None, mode: str | None
+    assistant: Any, question: str, history: list[dict], top_k: int | None, mode: str | None, strict: bool = True
 ) -> AsyncIterator[str | Answer]:
     """Partial texts, then the final Answer.
 
@@ -66,7 +73,7 @@ async def answer_stream(
         if isinstance(item, Answer) or len(head) == 2:
             break
     for item in head:
-        if isinstance(item, Answer):
+        if isinstance(item, Answer) and strict:
             checked(item)
 
     async def replay() -> AsyncIterator[str | Answer]:
@@ -79,26 +86,45 @@ async def answer_stream(
     return replay()
 
 
-def api_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
+READ_ERRORS = error_responses(400, 401, 413, 422, 429)
+ASK_ERRORS = error_responses(400, 401, 413, 422, 429, 503, 504)
+CHANGE_ERRORS = error_responses(401, 403, 409, 413, 429)
+
+
+def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> APIRouter:
     """The /api router over an Assistant."""
     api = APIRouter(prefix="/api", tags=["api"], max_body_size=max_body_bytes)
+    settings = getattr(assistant, "settings", None)
+    ask_model = ask_request_model(getattr(settings, "max_question_chars", 1000))
 
-    @api.post("/ask", response_model=AnswerOut)
-    async def ask(request: AskRequest) -> dict[str, Any]:
-        """Answer a question with numbered citations; an empty or unusable question is a 400."""
+    @api.post("/ask", response_model=AnswerOut, responses=ASK_ERRORS, dependencies=[Depends(guards.asking())])
+    async def ask(body: ask_model) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Answer a question with numbered citations."""
+        request = cast(AskRequest, body)
         history = [t.model_dump() for t in request.history]
-        answer = await assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode)
+        answer = await guards.slots.run(
+            lambda: assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode)
+        )
         return answer_json(checked(answer))
 
     @api.post(
         "/ask/stream",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}, "description": "`delta` events, then `answer`"}},
+        responses={
+            200: {"content": {"text/event-stream": {}}, "description": "`delta` events, then `answer`"},
+            **ASK_ERRORS,
+        },
+        dependencies=[Depends(guards.asking())],
     )
-    async def ask_stream(request: AskRequest) -> StreamingResponse:
+    async def ask_stream(body: ask_model) -> StreamingResponse:  # type: ignore[valid-type]
         """Server-sent events: `delta` {text} as the answer grows, then `answer` (AnswerOut); `error` on failure."""
+        request = cast(AskRequest, body)
         history = [t.model_dump() for t in request.history]
-        items = await answer_stream(assistant, request.question, history, request.top_k, request.mode)
+        # The slot and the time limit cover the work done here (retrieval, the extractive answer) up to the
+        # first text; an LLM's remaining stream is remote and bounded by its own timeout.
+        items = await guards.slots.run(
+            lambda: answer_stream(assistant, request.question, history, request.top_k, request.mode)
+        )
 
         async def events() -> AsyncIterator[str]:
             try:
@@ -110,17 +136,43 @@ def api_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
-    @api.post("/ingest")
-    async def ingest() -> dict[str, Any]:
-        """Index new and changed corpus files (the IngestReport); 409 while another ingest runs."""
-        return asdict(await asyncio.to_thread(assistant.ingest))
+    @api.post("/ingest", responses=CHANGE_ERRORS)
+    async def ingest(who: str = Depends(guards.changing())) -> dict[str, Any]:
+        """Admin: index new and changed corpus files (the IngestReport); 409 while another ingest runs."""
+        report = await audited(guards, who, "ingest", "", b"", lambda: assistant.ingest())
+        return asdict(report)
 
-    @api.get("/documents", response_model=list[DocumentOut], response_model_exclude_none=True)
+    @api.delete("/documents/{doc_id}", responses={**CHANGE_ERRORS, **error_responses(404)})
+    async def delete(doc_id: str, who: str = Depends(guards.changing())) -> dict[str, Any]:
+        """Admin: remove a document's file from the corpus and its passages from the index."""
+        doc = await asyncio.to_thread(assistant.document, doc_id)
+        if doc is None:
+            raise ApiError(404, f"no document {doc_id!r}", "not_found")
+        source = Path(doc.source_path)
+        data = source.read_bytes() if source.is_file() else b""  # the audit log keeps the hash of what was removed
+        report = await audited(guards, who, "delete", source.name, data, lambda: assistant.delete_document(doc_id))
+        return asdict(report)
+
+    reading = [Depends(guards.reader)]
+
+    @api.get(
+        "/documents",
+        response_model=list[DocumentOut],
+        response_model_exclude_none=True,
+        responses=READ_ERRORS,
+        dependencies=reading,
+    )
     async def documents() -> list[dict[str, Any]]:
         """The indexed documents with their metadata and chunk counts."""
         return [document_json(info) for info in await asyncio.to_thread(assistant.documents)]
 
-    @api.get("/documents/{doc_id}", response_model=DocumentOut, response_model_exclude_none=True)
+    @api.get(
+        "/documents/{doc_id}",
+        response_model=DocumentOut,
+        response_model_exclude_none=True,
+        responses={**READ_ERRORS, **error_responses(404)},
+        dependencies=reading,
+    )
     async def document(doc_id: str) -> dict[str, Any]:
         """One document's metadata and full cleaned text."""
         doc = await asyncio.to_thread(assistant.document, doc_id)
@@ -128,10 +180,35 @@ def api_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
             raise ApiError(404, f"no document {doc_id!r}", "not_found")
         return document_json(doc, with_text=True)
 
-    @api.get("/health", response_model=HealthOut)
+    @api.get("/health", response_model=HealthOut, responses=READ_ERRORS, dependencies=reading)
     async def health() -> dict[str, Any]:
         """Liveness plus what is indexed."""
         snap = await asyncio.to_thread(assistant.snapshot)
         return {"status": "ok" if snap.chunks else "empty", "documents": len(snap.docs), "chunks": len(snap.chunks)}
 
     return api
+
+
+async def audited(guards: Guards, who: str, action: str, file: str, data: bytes, change: Any) -> Any:
+    """Run a corpus change in a worker thread and append its outcome to the audit log (failures too)."""
+    digest = audit.sha256_of(data) if data else ""
+    try:
+        report = await asyncio.to_thread(change)
+    except Exception as exc:
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+        audit.record(guards.audit, who, action, f"failed: {reason}", file, digest)
+        if hasattr(exc, "reason"):  # a DocumentError: the file was rejected, the corpus is unchanged
+            raise ApiError(400, f"{file}: {reason}", "rejected_document") from exc
+        raise
+    audit.record(
+        guards.audit,
+        who,
+        action,
+        "ok",
+        file,
+        digest,
+        added=report.added,
+        updated=report.updated,
+        removed=report.removed,
+    )
+    return report
