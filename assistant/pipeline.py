@@ -15,6 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from assistant.query.smalltalk import small_talk
+from assistant.retrieve.scope import describe_scope, documents_in_scope, scope_from_filters
+
 from assistant.answer.compose import compose_answer
 from assistant.answer.verify import check_answer
 from assistant.ingest.chunk import split_document
@@ -26,7 +29,9 @@ from assistant.ingest.store import Index, IngestReport, Snapshot, indexed_text
 from assistant.lang.lexicon import Lexicon, load_lexicon
 from assistant.retrieve import Query, Retriever, build_query, is_english
 from assistant.settings import Settings, configure_offline
-from assistant.types import Answer, Document, Hit
+from assistant.types import Answer, Document, Hit, Scope
+
+Filters = Scope | dict[str, Any] | None  # a Scope, or {"city": …, "issuer": …, "kind": …, "date_from": …, …}
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
 # Emoji and pictographs, dingbats, the emoji variation selector and tag characters: no meaning for search.
@@ -213,16 +218,29 @@ class Assistant:
         return self.retriever.retrieve(query, top_k or self.settings.top_k)
 
     async def aask(
-        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        filters: Filters = None,
     ) -> Answer:
-        """Answer a question (async core)."""
-        return await asyncio.to_thread(self._answer, question, usable_history(history), top_k, mode)
+        """Answer a question (async core), from the documents inside `filters` only when given."""
+        scope = scope_from_filters(filters)
+        return await asyncio.to_thread(self._answer, question, usable_history(history), top_k, mode, scope)
 
     def ask(
-        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        filters: Filters = None,
     ) -> Answer:
         """Answer a question (sync wrapper around aask)."""
-        coroutine = self.aask(question, history, top_k=top_k, mode=mode)
+        coroutine = self.aask(question, history, top_k=top_k, mode=mode, filters=filters)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -231,7 +249,13 @@ class Assistant:
             return pool.submit(asyncio.run, coroutine).result()
 
     async def astream(
-        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        filters: Filters = None,
     ) -> AsyncIterator[str | Answer]:
         """Answer a question as it is written: text pieces, then the final Answer.
 
@@ -239,16 +263,17 @@ class Assistant:
         extractive fallback): show its text once it arrives.
         """
         history = usable_history(history)
+        scope = scope_from_filters(filters)
         llm = self._llm_for(mode)
         if llm is None:
-            answer = await self.aask(question, history, top_k=top_k, mode=mode)
+            answer = await self.aask(question, history, top_k=top_k, mode=mode, filters=scope)
             lines = answer.text.split("\n")
             for i, line in enumerate(lines):
                 yield line + ("\n" if i < len(lines) - 1 else "")
             yield answer
             return
         started = time.perf_counter()
-        found = await asyncio.to_thread(self._evidence, question, history, top_k, llm)
+        found = await asyncio.to_thread(self._evidence, question, history, top_k, llm, scope)
         if isinstance(found, Answer):
             yield found.text
             yield found
@@ -268,10 +293,12 @@ class Assistant:
     def _llm_for(self, mode: str | None) -> Any:
         return self.llm if (mode or self.settings.answer_mode) == "llm" else None
 
-    def _answer(self, question: str, history: list[dict], top_k: int | None, mode: str | None) -> Answer:
+    def _answer(
+        self, question: str, history: list[dict], top_k: int | None, mode: str | None, scope: Scope = Scope()
+    ) -> Answer:
         started = time.perf_counter()
         llm = self._llm_for(mode)
-        found = self._evidence(question, history, top_k, llm)
+        found = self._evidence(question, history, top_k, llm, scope)
         if isinstance(found, Answer):
             return found
         query, hits, snap, answer = found
@@ -281,7 +308,7 @@ class Assistant:
         return self._verified(answer, started, retrieved)
 
     def _evidence(
-        self, question: str, history: list[dict], top_k: int | None, llm: Any
+        self, question: str, history: list[dict], top_k: int | None, llm: Any, scope: Scope = Scope()
     ) -> Answer | tuple[Query, list[Hit], Snapshot, Answer]:
         """An early answer (invalid question, empty index), or the retrieved passages and the extractive answer.
 
@@ -295,6 +322,18 @@ class Assistant:
             )
         question = _PICTOGRAPHS.sub("", question)  # "补贴？😀" retrieves and answers like "补贴？"
         snap = self.snapshot()
+        talk = small_talk(question, snap, self.lexicon)  # a greeting, a request for help, or no words it knows
+        if talk is not None:
+            return talk
+        allowed = documents_in_scope(scope, snap.docs.values()) if scope else None
+        where = describe_scope(scope, {d.doc_id: d.title for d in snap.docs.values()})
+        if allowed == set() and snap.chunks:
+            text = (
+                f"文档库中没有符合筛选条件（{where}）的文档，请放宽筛选。 / No document matches the filter ({where})."
+            )
+            return Answer(
+                question=question, text=text, citations=[], refused=True, refusal_kind="empty_scope", scope=where
+            )
         if not snap.chunks:
             text = (
                 "The index is empty: run `python -m assistant ingest` (or `make run`) first."
@@ -304,7 +343,7 @@ class Assistant:
             return Answer(question=question, text=text, citations=[], refused=True, refusal_kind="no_index")
         standalone = llm.condense(question, history) if llm is not None and history else None
         query = build_query(standalone or question, [] if standalone else history, self.lexicon)
-        hits = self.retriever.retrieve(query, top_k or self.settings.top_k)
+        hits = self.retriever.retrieve(query, top_k or self.settings.top_k, allowed)
         answer = compose_answer(
             question,
             query,
@@ -314,7 +353,7 @@ class Assistant:
             place_names=self.lexicon.place_names_en,
             lexicon=self.lexicon,
         )
-        return query, hits, snap, answer
+        return query, hits, snap, replace(answer, scope=where)
 
     @staticmethod
     def _verified(answer: Answer, started: float, retrieved: float) -> Answer:

@@ -73,8 +73,26 @@ class Answer:
     citations: list[Citation]
     refused: bool
     mode: str = "extractive"  # extractive | llm
-    refusal_kind: str = ""  # "" | not_covered | not_stated | invalid_question
+    # "" | not_covered | not_stated | invalid_question | no_index | empty_scope (no document matches the filters)
+    # | greeting (a hello or a request for help: the text is a short help) | unclear (no recognisable words)
+    refusal_kind: str = ""
     notice: str = ""  # e.g. "LLM unreachable, answered extractively"
     timings: dict[str, float] = field(default_factory=dict)
     prompt_hash: str = ""
     verification: list[str] = field(default_factory=list)  # what verify() dropped or changed
+    scope: str = ""  # the filters the answer was limited to, in words ("仅在：厦门 · 2025年以后"); "" = all documents
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a question may be answered from; an empty field does not narrow."""
+
+    cities: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # Document.kind values (reply, plan, news, measures, other)
+    date_from: str = ""  # inclusive ISO prefix: "2025" or "2025-03-01"
+    date_to: str = ""
+    doc_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return any((self.cities, self.issuers, self.kinds, self.date_from, self.date_to, self.doc_ids))

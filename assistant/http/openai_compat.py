@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from assistant.http.routes import SSE_HEADERS, STREAM_ERROR, answer_stream, sse
-from assistant.http.schemas import ApiError, ChatRequest, answer_json, checked
+from assistant.http.schemas import ApiError, ChatRequest, answer_json, checked, read_filters
 from assistant.types import Answer
 
 log = logging.getLogger("assistant.http")
@@ -36,6 +36,7 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "citations": answer_json(answer)["citations"],
         "refused": answer.refused,
         "refusal_kind": answer.refusal_kind,
+        "scope": answer.scope,
     }
 
 
@@ -58,15 +59,16 @@ def openai_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
         """A chat.completion (or chat.completion.chunk events ending in [DONE]) with the answer and its citations."""
         question, history = chat_question(request)
         mode = MODES.get(request.model)
+        scope = read_filters(request.filters)
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": request.model}
         if not request.stream:
-            answer = checked(await assistant.aask(question, history, top_k=request.top_k, mode=mode))
+            answer = checked(await assistant.aask(question, history, top_k=request.top_k, mode=mode, filters=scope))
             message = {"role": "assistant", "content": answer.text}
             usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}  # not counted
             choice = {"index": 0, "message": message, "finish_reason": "stop"}
             return {**head, "object": "chat.completion", "choices": [choice], "usage": usage, **_extras(answer)}
 
-        items = await answer_stream(assistant, question, history, request.top_k, mode)
+        items = await answer_stream(assistant, question, history, request.top_k, mode, scope)
 
         def frame(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
             choice = {"index": 0, "delta": delta, "finish_reason": finish}

@@ -22,6 +22,7 @@ from assistant.http.schemas import (
     answer_json,
     checked,
     document_json,
+    read_filters,
 )
 from assistant.types import Answer
 
@@ -38,7 +39,7 @@ def sse(data: Any, event: str | None = None) -> str:
 
 
 async def answer_stream(
-    assistant: Any, question: str, history: list[dict], top_k: int | None, mode: str | None
+    assistant: Any, question: str, history: list[dict], top_k: int | None, mode: str | None, filters: Any = None
 ) -> AsyncIterator[str | Answer]:
     """Partial texts, then the final Answer.
 
@@ -49,10 +50,10 @@ async def answer_stream(
     async def items() -> AsyncIterator[str | Answer]:
         astream = getattr(assistant, "astream", None)
         if astream is not None:
-            async for item in astream(question, history, top_k=top_k, mode=mode):
+            async for item in astream(question, history, top_k=top_k, mode=mode, filters=filters):
                 yield item
             return
-        answer = await assistant.aask(question, history, top_k=top_k, mode=mode)
+        answer = await assistant.aask(question, history, top_k=top_k, mode=mode, filters=filters)
         if answer.refusal_kind != "invalid_question":
             for line in _LINE_END.split(answer.text):
                 if line:
@@ -87,7 +88,8 @@ def api_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
     async def ask(request: AskRequest) -> dict[str, Any]:
         """Answer a question with numbered citations; an empty or unusable question is a 400."""
         history = [t.model_dump() for t in request.history]
-        answer = await assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode)
+        scope = read_filters(request.filters)
+        answer = await assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode, filters=scope)
         return answer_json(checked(answer))
 
     @api.post(
@@ -98,7 +100,8 @@ def api_routes(assistant: Any, max_body_bytes: int | None) -> APIRouter:
     async def ask_stream(request: AskRequest) -> StreamingResponse:
         """Server-sent events: `delta` {text} as the answer grows, then `answer` (AnswerOut); `error` on failure."""
         history = [t.model_dump() for t in request.history]
-        items = await answer_stream(assistant, request.question, history, request.top_k, request.mode)
+        scope = read_filters(request.filters)
+        items = await answer_stream(assistant, request.question, history, request.top_k, request.mode, scope)
 
         async def events() -> AsyncIterator[str]:
             try:

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from assistant.types import Answer
+from assistant.retrieve.scope import ScopeError, scope_from_filters
+from assistant.types import Answer, Scope
 
 
 class Turn(BaseModel):
@@ -24,6 +25,7 @@ class AskRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list, max_length=100)
     top_k: int | None = Field(default=None, ge=1, le=50)
     mode: Literal["extractive", "llm"] | None = None
+    filters: dict[str, Any] | None = None  # city, issuer, kind, date_from, date_to, doc_ids: answer from those only
 
 
 class CitationOut(BaseModel):
@@ -49,6 +51,7 @@ class AnswerOut(BaseModel):
     mode: str
     citations: list[CitationOut]
     timings: dict[str, float]
+    scope: str = ""  # the filters applied, in words ("仅在：厦门 · 2025年以后")
 
 
 class DocumentOut(BaseModel):
@@ -86,6 +89,7 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
     top_k: int | None = Field(default=None, ge=1, le=50)
+    filters: dict[str, Any] | None = None  # an extra field: as in /api/ask
 
 
 class ApiError(HTTPException):
@@ -109,6 +113,14 @@ def checked(answer: Answer) -> Answer:
     if answer.refusal_kind == "invalid_question":
         raise ApiError(400, answer.text, "invalid_question")
     return answer
+
+
+def read_filters(filters: dict[str, Any] | None) -> Scope:
+    """The request's filters as a Scope, or a 400 naming what cannot be read."""
+    try:
+        return scope_from_filters(filters)
+    except ScopeError as exc:
+        raise ApiError(400, str(exc), "invalid_filters") from exc
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

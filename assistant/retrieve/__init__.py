@@ -233,7 +233,9 @@ class Retriever:
         self.weights = weights  # (dense, bm25) in the rank fusion
         self.score_weights = score_weights  # (dense, bm25) normalized-score bonus on top of it
 
-    def dense(self, query: Query, snap: Snapshot, within: set[str] | None = None) -> list[tuple[str, float]]:
+    def dense(
+        self, query: Query, snap: Snapshot, within: set[str] | None = None, allowed: set[str] | None = None
+    ) -> list[tuple[str, float]]:
         if query.english and query.expansions:
             # The multilingual model matches English to Chinese loosely; averaging with the embedding of
             # the question's Chinese glossary terms pulls the query toward the Chinese wording (measured).
@@ -243,7 +245,7 @@ class Retriever:
         else:
             vector = self.embedder.embed_queries([query.text])[0]
         # Inside named documents, look deeper so their passages are not crowded out by the rest.
-        found = self.index.dense_search(vector, self.candidate_k * (4 if within else 1))
+        found = self.index.dense_search(vector, self.candidate_k * (4 if within else 1), allowed)
         keep = [(cid, score) for cid, score in found if cid in snap.chunks]
         if within:
             keep = [(cid, score) for cid, score in keep if snap.chunks[cid].doc_id in within]
@@ -263,15 +265,18 @@ class Retriever:
         order = np.argsort(-scores)[: self.candidate_k]
         return [(snap.chunk_ids[i], float(scores[i])) for i in order if scores[i] > 0]
 
-    def retrieve(self, query: Query, top_k: int) -> list[Hit]:
-        """The top_k chunks for a prepared query, best first."""
+    def retrieve(self, query: Query, top_k: int, allowed: set[str] | None = None) -> list[Hit]:
+        """The top_k chunks for a prepared query, best first; only from the `allowed` documents when given."""
         snap = self.snapshot()
-        if not snap.chunks:
+        if not snap.chunks or allowed == set():
             return []
         loosely, firmly = document_naming(query.text, snap)
+        if allowed is not None:
+            loosely &= allowed
         named = loosely if firmly else set()
-        dense = self.dense(query, snap, named) if self.mode in ("hybrid", "dense") else []
-        keyword = self.keyword(query, snap, named) if self.mode in ("hybrid", "bm25") else []
+        within = named or allowed  # both rankings are masked to these documents
+        dense = self.dense(query, snap, within, allowed) if self.mode in ("hybrid", "dense") else []
+        keyword = self.keyword(query, snap, within) if self.mode in ("hybrid", "bm25") else []
         by_place = set() if named else place_documents(query.places, snap)
         if named or by_place:
             # The question names documents (by 文号, or year and kind): search inside them only. Or it names
