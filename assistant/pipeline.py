@@ -15,9 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.query.smalltalk import small_talk
-from assistant.retrieve.scope import describe_scope, documents_in_scope, scope_from_filters
-
 from assistant.answer.compose import compose_answer
 from assistant.answer.verify import check_answer
 from assistant.ingest.chunk import split_document
@@ -27,10 +24,13 @@ from assistant.ingest.readers import SUPPORTED_SUFFIXES
 from assistant.ingest.repair import open_index, repair_index_files
 from assistant.ingest.store import Index, IngestReport, Snapshot, indexed_text
 from assistant.lang.lexicon import Lexicon, load_lexicon
+from assistant.query.smalltalk import small_talk
 from assistant.retrieve import Query, Retriever, build_query, is_english
+from assistant.retrieve.scope import describe_scope, documents_in_scope, scope_from_filters
 from assistant.settings import Settings, configure_offline
 from assistant.types import Answer, Document, Hit, Scope
 
+NO_SCOPE = Scope()
 Filters = Scope | dict[str, Any] | None  # a Scope, or {"city": …, "issuer": …, "kind": …, "date_from": …, …}
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
@@ -294,7 +294,7 @@ class Assistant:
         return self.llm if (mode or self.settings.answer_mode) == "llm" else None
 
     def _answer(
-        self, question: str, history: list[dict], top_k: int | None, mode: str | None, scope: Scope = Scope()
+        self, question: str, history: list[dict], top_k: int | None, mode: str | None, scope: Scope = NO_SCOPE
     ) -> Answer:
         started = time.perf_counter()
         llm = self._llm_for(mode)
@@ -308,7 +308,7 @@ class Assistant:
         return self._verified(answer, started, retrieved)
 
     def _evidence(
-        self, question: str, history: list[dict], top_k: int | None, llm: Any, scope: Scope = Scope()
+        self, question: str, history: list[dict], top_k: int | None, llm: Any, scope: Scope = NO_SCOPE
     ) -> Answer | tuple[Query, list[Hit], Snapshot, Answer]:
         """An early answer (invalid question, empty index), or the retrieved passages and the extractive answer.
 
