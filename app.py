@@ -6,13 +6,10 @@ Only wiring lives here; HTML comes from assistant.ui.render and every answer fro
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import logging
-import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +18,22 @@ import gradio as gr
 from assistant import Answer, Assistant, Settings
 from assistant.ingest.load import DocumentError
 from assistant.ingest.readers import SUPPORTED_SUFFIXES
-from assistant.ui.render import (
-    BRIDGE_JS,
-    CSS,
-    DOC_JS,
+from assistant.ui import chat_actions, conversations
+from assistant.ui.assets import BRIDGE_JS, CSS, DOC_JS
+from assistant.ui.conversations import Session
+from assistant.ui.corpus_view import (
     DOCUMENT_COLUMNS,
-    answer_html,
-    answer_markdown,
-    charts_html,
-    document_html,
+    corpus_summary,
     documents_rows,
-    error_html,
+    file_name,
     header_html,
     reason_zh,
-    sentences,
-    status_html,
-    streaming_html,
-    strip_report_images,
+    search_html,
 )
+from assistant.ui.export import answer_markdown
+from assistant.ui.feedback import FeedbackStore
+from assistant.ui.render import answer_html, document_html, error_html, sentences, status_html, streaming_html
+from assistant.ui.report_view import load_report
 
 log = logging.getLogger("policyqa.app")
 
@@ -49,47 +44,43 @@ EXAMPLES = [
     "What subsidy does a pilot-scale base get?",
     "How does Xiamen support technology transfer?",
 ]
+PRIVATE = chat_actions.PRIVATE  # UI events have no API name; only the question endpoint is public
 REPORT_DIR = Path(__file__).resolve().parent / "evals" / "reports" / "latest"
 CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"]
 THEME = gr.themes.Soft(primary_hue="blue", font=[*CJK_FONTS, "ui-sans-serif", "sans-serif"])
 LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS, "theme": THEME}  # gradio 6 takes these at launch/mount
 STREAM_DELAY = 0.03  # seconds between sentences when an extractive answer is streamed
 CONFIRM_DELETE_JS = (
-    "(doc) => (doc && confirm('确定删除文档 ' + doc + '？其文件将从文档库移除。Delete ' + doc + '?')) ? doc : null"
+    "(doc) => (doc && confirm('确定删除所选文档？其文件将从文档库移除。Delete the chosen document?')) ? doc : null"
 )
+CONFIRM_REINDEX_JS = "(doc) => (doc && confirm('重新索引所选文档？Re-index the chosen document?')) ? doc : null"
 INGEST: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1}  # one corpus change at a time
 
 
-@dataclass
-class Session:
-    """One browser session's conversation: what the chat shows, what the pipeline sees, and the answers."""
-
-    chat: list[dict] = field(default_factory=list)
-    history: list[dict] = field(default_factory=list)
-    answers: list[Answer] = field(default_factory=list)
-
-
-def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR) -> gr.Blocks:
+def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR, feedback: FeedbackStore | None = None) -> gr.Blocks:
     """The whole app as a Blocks; launch it with **LAUNCH_OPTIONS (CSS and theme)."""
+    feedback = feedback or FeedbackStore.beside_index(assistant.settings.index_dir)
     with gr.Blocks(title="科技政策问答 Policy QA") as demo:
         session = gr.State(Session())
         bridge = gr.HTML("", js_on_load=BRIDGE_JS, elem_id="pqa-bridge")
-        header = gr.HTML(lambda: header_for(assistant), elem_id="pqa-header", js_on_load=None)
-        with gr.Tabs():
-            with gr.Tab("对话 Chat", id="chat"):
-                chat_tab(assistant, session, bridge)
-            with gr.Tab("文档库 Corpus", id="corpus"):
+        header = gr.HTML(header_for(assistant), elem_id="pqa-header", js_on_load=None)  # refreshed on load
+        with gr.Tabs(elem_id="pqa-tabs"):
+            with gr.Tab("对话", id="chat", elem_id="pqa-tab-chat"):
+                chat_tab(assistant, session, bridge, feedback, demo)
+            with gr.Tab("文档库", id="corpus", elem_id="pqa-tab-corpus"):
                 corpus_tab(assistant, header, demo)
-            with gr.Tab("评测 Evaluation", id="eval"):
+            with gr.Tab("评测", id="eval", elem_id="pqa-tab-eval"):
                 evaluation_tab(report_dir, demo)
     return demo
 
 
-def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
-    """The chat, its export and settings, and the document panel the citation cards open."""
-    modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.answer.llm is not None else [])
+def chat_tab(
+    assistant: Assistant, session: gr.State, bridge: gr.HTML, feedback: FeedbackStore, demo: gr.Blocks
+) -> None:
+    """The chat, its controls and settings, and the document panel the citation cards open."""
+    modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.llm is not None else [])
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=420):
+        with gr.Column(scale=3, min_width=320):
             chatbot = gr.Chatbot(
                 elem_id="pqa-chat",
                 show_label=False,
@@ -98,9 +89,10 @@ def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
                 placeholder="### 有问题，问文件\n回答均摘自政策原文，并标注文号、章节与原文段落。Ask in Chinese or English.",
                 buttons=[],
                 latex_delimiters=[],
-                feedback_options=[],
+                feedback_options=["Like", "Dislike"],
                 line_breaks=False,
                 layout="panel",
+                autoscroll=False,  # bridge.js keeps the question and the start of its answer in view instead
             )
             with gr.Row():
                 box = gr.Textbox(
@@ -111,67 +103,104 @@ def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML) -> None:
                     elem_id="pqa-question",
                 )
                 ask = gr.Button("提问 Ask", variant="primary", scale=1, min_width=90, elem_id="pqa-ask")
+                stop = gr.Button("停止 Stop", variant="stop", scale=1, min_width=80, elem_id="pqa-stop")
+            pickers = chat_actions.add_scope_picker(assistant)
             with gr.Row():
+                regenerate = gr.Button("重新回答 Regenerate", size="sm", elem_id="pqa-regenerate")
                 clear = gr.Button("清空对话 Clear", size="sm", elem_id="pqa-clear")
                 download = gr.DownloadButton(
                     "导出上一条回答 Export (.md)", size="sm", interactive=False, elem_id="pqa-download"
                 )
+            chat_actions.add_feedback(chatbot, session, feedback)
             with gr.Accordion("上一条回答的 Markdown（可复制）· Copy as Markdown", open=False):
                 export_code = gr.Code(language="markdown", interactive=False, elem_id="pqa-export", wrap_lines=True)
             with gr.Accordion("设置 Settings", open=False, elem_id="pqa-settings"):
                 mode = gr.Radio(
                     modes,
-                    value="llm" if assistant.settings.answer_mode == "llm" and assistant.answer.llm else "extractive",
+                    value="llm" if assistant.settings.answer_mode == "llm" and assistant.llm else "extractive",
                     label="回答方式 Answer mode",
                     info=None
-                    if assistant.answer.llm
+                    if assistant.llm
                     else "未配置大模型（POLICYQA_LLM_BASE_URL / POLICYQA_LLM_MODEL），仅摘录模式。",
                     elem_id="pqa-mode",
                 )
                 top_k = gr.Slider(1, 10, value=assistant.settings.top_k, step=1, label="检索段落数 Passages (top_k)")
                 show_scores = gr.Checkbox(False, label="显示检索分数与用时 Show retrieval scores", elem_id="pqa-scores")
-        with gr.Column(scale=2, min_width=360, visible=False, elem_id="pqa-doc-panel") as panel:
+        with gr.Column(scale=2, min_width=300, visible=False, elem_id="pqa-doc-panel") as panel:
             with gr.Row():
                 gr.Markdown("#### 原文 · Source document")
                 close = gr.Button("关闭 ✕", size="sm", scale=0, min_width=80, elem_id="pqa-doc-close")
             doc_view = gr.HTML(elem_id="pqa-doc-view", js_on_load=DOC_JS)
 
-    respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")))
-    inputs, outputs = [box, session, mode, top_k, show_scores], [box, chatbot, session, download, export_code]
-    box.submit(respond, inputs, outputs, concurrency_limit=8)
-    ask.click(respond, inputs, outputs, concurrency_limit=8)
-    chatbot.example_select(pick_example, None, box).then(respond, inputs, outputs, concurrency_limit=8)
-
     def reset() -> tuple:
         return Session(), [], gr.DownloadButton(value=None, interactive=False), "", gr.Column(visible=False)
 
-    clear.click(reset, None, [session, chatbot, download, export_code, panel])
-    chatbot.clear(reset, None, [session, chatbot, download, export_code, panel])
+    cleared = [session, chatbot, download, export_code, panel]
+    store, picker, save, restore = chat_actions.add_conversations(chatbot, session, cleared, reset)
+    respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")))
+    inputs, outputs = [box, session, mode, top_k, show_scores, *pickers], [box, chatbot, session, download, export_code]
+    asked = [
+        box.submit(respond, inputs, outputs, concurrency_limit=8, **PRIVATE),
+        ask.click(respond, inputs, outputs, concurrency_limit=8, **PRIVATE),
+        chatbot.example_select(pick_example, None, box, **PRIVATE).then(
+            respond, inputs, outputs, concurrency_limit=8, **PRIVATE
+        ),
+        regenerate.click(chat_actions.last_question, [session], [box, chatbot, session], **PRIVATE).then(
+            respond, inputs, outputs, concurrency_limit=8, **PRIVATE
+        ),
+    ]
+    for event in asked:
+        event.then(save, [session, store], [store, picker], **PRIVATE)
+    stop.click(chat_actions.stopped, [session], [box, chatbot, session], cancels=asked, **PRIVATE)
+    # Clearing starts a new conversation; the cleared one stays in the list.
+    clear.click(reset, None, cleared, **PRIVATE).then(conversations.started, [store], [store], **PRIVATE)
+    chatbot.clear(reset, None, cleared, **PRIVATE)
+    demo.load(restore, [store], [session, chatbot, picker], **PRIVATE)
 
-    def open_document(state: Session, evt: gr.EventData) -> tuple:
-        return gr.Column(visible=True), document_for(assistant, state, evt)
+    def bridged(state: Session, evt: gr.EventData) -> tuple:
+        copy = str(evt._data.get("copy", "")) if isinstance(evt._data, dict) else ""
+        if copy:
+            return gr.update(), gr.update(), chat_actions.copy_markdown(state, copy) or gr.update()
+        return gr.Column(visible=True), document_for(assistant, state, evt), gr.update()
 
-    bridge.click(open_document, [session], [panel, doc_view])
-    close.click(lambda: gr.Column(visible=False), None, panel)
+    chat_actions.wire_copy(bridge.click(bridged, [session], [panel, doc_view, export_code], **PRIVATE), export_code)
+    close.click(lambda: gr.Column(visible=False), None, panel, **PRIVATE)
 
 
 def responder(assistant: Assistant, export_dir: Path) -> Callable[..., AsyncIterator[tuple]]:
     """The chat handler: streams the answer into the chat, then its cards, export file and Markdown."""
 
-    async def respond(question: str, state: Session, mode: str, k: float, scores: bool, progress=gr.Progress()):  # noqa: B008  (Gradio injects it)
+    async def respond(
+        question: str,
+        state: Session,
+        mode: str,
+        k: float,
+        scores: bool,
+        cities: Any = None,
+        issuers: Any = None,
+        kinds: Any = None,
+        date_from: Any = "",
+        date_to: Any = "",
+        docs: Any = None,
+        progress=gr.Progress(),  # noqa: B008  (Gradio injects it)
+    ):
         question = (question or "").strip()
         if not question:
             yield gr.update(), state.chat, state, gr.update(), gr.update()
             return
         turn, user = len(state.answers), {"role": "user", "content": question}
         chat = [*state.chat, user, {"role": "assistant", "content": streaming_html("")}]
+        filters = chat_actions.scope_of(cities, issuers, kinds, date_from, date_to, docs)
+        state = Session(state.chat, state.history, state.answers, pending=question)
         yield "", chat, state, gr.update(), gr.update()
         try:
             if not assistant.snapshot().chunks:
                 chat[-1]["content"] = status_html("正在建立索引…… Building the index (first time only).")
                 yield "", chat, state, gr.update(), gr.update()
                 await asyncio.to_thread(assistant.ingest, progress_callback(progress, "建立索引 Building the index"))
-            async for item in answer_stream(assistant, question, state.history, top_k=int(k), mode=mode):
+            async for item in answer_stream(
+                assistant, question, state.history, top_k=int(k), mode=mode, filters=filters
+            ):
                 if isinstance(item, Answer):
                     answer = item
                     break
@@ -194,7 +223,7 @@ def responder(assistant: Assistant, export_dir: Path) -> Callable[..., AsyncIter
 
 
 def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
-    """The document table, upload, delete and re-index."""
+    """The document table (click a row to choose it), upload, delete and re-index, and a search over the text."""
     status = gr.HTML(elem_id="pqa-corpus-status", js_on_load=None)
     table = gr.Dataframe(
         headers=DOCUMENT_COLUMNS,
@@ -202,7 +231,7 @@ def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
         wrap=True,
         elem_id="pqa-docs",
         max_height=460,
-        column_widths=["17%", "27%", "12%", "12%", "9%", "6%", "8%", "9%"],
+        column_widths=["30%", "13%", "14%", "9%", "6%", "6%", "6%", "16%"],
     )
     with gr.Row(equal_height=False):
         upload = gr.File(
@@ -212,20 +241,23 @@ def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
             scale=3,
         )
         with gr.Column(scale=2):
-            doomed = gr.Dropdown(label="选择文档 Document", choices=[], elem_id="pqa-delete-choice")
-            delete = gr.Button("删除所选文档 Delete", variant="stop", elem_id="pqa-delete")
-            reindex = gr.Button("重新索引 Re-index", elem_id="pqa-reindex")
+            doomed = gr.Dropdown(label="所选文档（点击表格中的一行）Document", choices=[], elem_id="pqa-delete-choice")
+            with gr.Row():
+                delete = gr.Button("删除 Delete", variant="stop", elem_id="pqa-delete")
+                reindex_one = gr.Button("重新索引此文档 Re-index", elem_id="pqa-reindex-one")
+            reindex = gr.Button("重新索引全部 Re-index all", elem_id="pqa-reindex")
+    with gr.Row():
+        query = gr.Textbox(
+            placeholder="在文档原文中搜索，例如：中试 补贴", show_label=False, scale=6, elem_id="pqa-search"
+        )
+        find = gr.Button("搜索 Search", scale=1, elem_id="pqa-search-go")
+    found = gr.HTML(elem_id="pqa-search-results", js_on_load=None)
 
     def view(message: str = "", kind: str = "info") -> tuple:
         infos = assistant.documents()
-        summary = (
-            f"共 {len(infos)} 份文档、{sum(i.chunks for i in infos)} 个段落 · {len(infos)} documents indexed."
-            if infos
-            else "索引为空：请上传文档或点击「重新索引」。The index is empty."
-        )
-        choices = [(f"{i.document.doc_id} · {i.document.title[:30]}", i.document.doc_id) for i in infos]
+        choices = [(f"{i.document.title[:36]} · {file_name(i.document)}", i.document.doc_id) for i in infos]
         return (
-            status_html(message or summary, kind),
+            status_html(message or corpus_summary(infos), kind),
             documents_rows(infos),
             gr.Dropdown(choices=choices, value=None),
             header_for(assistant),
@@ -236,10 +268,12 @@ def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
         failed = any(not ok for ok, _ in results)
         return None, *view(" ".join(m for _, m in results), "error" if failed else "ok")
 
-    def delete_document(doc_id: str | None) -> tuple:
-        if not doc_id:
-            return view("未删除：请先选择文档（或已取消）。Nothing deleted.", "error")
-        return guarded(lambda: assistant.delete_document(doc_id), f"已删除 {doc_id}。Deleted {doc_id}.", view)
+    def act(doc_id: str | None, action: Callable[[str], Any], done: str) -> tuple:
+        doc = assistant.document(doc_id) if doc_id else None
+        if doc is None:
+            return view("未操作：请先选择文档（或已取消）。Nothing done.", "error")
+        name = f"《{doc.title}》（{file_name(doc)}）"
+        return guarded(lambda: action(doc.doc_id), f"{done} {name}。", view)
 
     def rebuild(progress=gr.Progress()) -> tuple:  # noqa: B008
         return guarded(
@@ -248,20 +282,49 @@ def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
             view,
         )
 
+    def choose(evt: gr.SelectData) -> str | None:
+        infos = assistant.documents()
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        return infos[row].document.doc_id if 0 <= row < len(infos) else None
+
+    def search(words: str) -> str:
+        snap = assistant.snapshot()
+        return search_html(words or "", list(snap.chunks.values()), {d: doc.title for d, doc in snap.docs.items()})
+
     outputs = [status, table, doomed, header]
-    upload.upload(add_files, [upload], [upload, *outputs], **INGEST)
-    delete.click(delete_document, [doomed], outputs, js=CONFIRM_DELETE_JS, **INGEST)
-    reindex.click(rebuild, None, outputs, **INGEST)
-    demo.load(view, None, outputs)
+    upload.upload(add_files, [upload], [upload, *outputs], **INGEST, **PRIVATE)
+    delete.click(
+        lambda d: act(d, assistant.delete_document, "已删除 Deleted"),
+        [doomed],
+        outputs,
+        js=CONFIRM_DELETE_JS,
+        **INGEST,
+        **PRIVATE,
+    )
+    reindex_one.click(
+        lambda d: act(d, assistant.reindex_document, "已重新索引 Re-indexed"),
+        [doomed],
+        outputs,
+        js=CONFIRM_REINDEX_JS,
+        **INGEST,
+        **PRIVATE,
+    )
+    reindex.click(rebuild, None, outputs, **INGEST, **PRIVATE)
+    table.select(choose, None, doomed, **PRIVATE)
+    find.click(search, [query], found, **PRIVATE)
+    query.submit(search, [query], found, **PRIVATE)
+    demo.load(view, None, outputs, **PRIVATE)
 
 
 def evaluation_tab(report_dir: Path, demo: gr.Blocks) -> None:
-    """The latest evaluation report and its charts."""
-    refresh = gr.Button("刷新 Refresh", size="sm", elem_id="pqa-report-refresh")
-    charts = gr.HTML(elem_id="pqa-charts", js_on_load=None)
-    report = gr.Markdown(elem_id="pqa-report")
-    refresh.click(lambda: load_report(report_dir), None, [charts, report])
-    demo.load(lambda: load_report(report_dir), None, [charts, report])
+    """The latest evaluation in plain words, with the full report one click away."""
+    summary = gr.HTML(elem_id="pqa-eval-summary", js_on_load=None)
+    with gr.Accordion("完整报告 Full report", open=False, elem_id="pqa-full-report"):
+        refresh = gr.Button("刷新 Refresh", size="sm", elem_id="pqa-report-refresh")
+        charts = gr.HTML(elem_id="pqa-charts", js_on_load=None)
+        report = gr.Markdown(elem_id="pqa-report")
+    refresh.click(lambda: load_report(report_dir), None, [summary, charts, report], **PRIVATE)
+    demo.load(lambda: load_report(report_dir), None, [summary, charts, report], **PRIVATE)
 
 
 async def answer_stream(
@@ -347,8 +410,7 @@ def document_for(assistant: Assistant, state: Session, evt: gr.EventData) -> str
 
 
 def header_for(assistant: Assistant) -> str:
-    docs = [i.document for i in assistant.documents()]
-    return header_html(len(docs), sorted({d.city for d in docs if d.city}))
+    return header_html([i.document for i in assistant.documents()])
 
 
 def export_file(folder: Path, turn: int, markdown: str) -> str:
@@ -356,15 +418,6 @@ def export_file(folder: Path, turn: int, markdown: str) -> str:
     path = folder / f"answer-{turn + 1}-{hashlib.sha256(markdown.encode()).hexdigest()[:8]}.md"
     path.write_text(markdown, encoding="utf-8")
     return str(path)
-
-
-def load_report(folder: Path) -> tuple[str, str]:
-    """The latest evaluation report: its charts as HTML, its Markdown without local image links."""
-    path = folder / "report.md"
-    if not path.is_file():
-        return "", "### 还没有评测报告 · No report yet — run `make eval`."
-    images = [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in sorted(folder.glob("*.png"))]
-    return charts_html(images), strip_report_images(path.read_text(encoding="utf-8"))
 
 
 def asgi_app(assistant: Assistant, demo: gr.Blocks) -> Any | None:
@@ -377,10 +430,9 @@ def asgi_app(assistant: Assistant, demo: gr.Blocks) -> Any | None:
 
 
 def serve(assistant: Assistant) -> None:
-    """Serve the UI on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT, with the HTTP API on the same port if present."""
+    """Serve the UI on Settings' server_name:server_port (GRADIO_SERVER_NAME/PORT), with the HTTP API on the same port."""
     demo = build_ui(assistant)
-    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
-    port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    host, port = assistant.settings.server_name, assistant.settings.server_port
     app = asgi_app(assistant, demo)
     if app is None:
         demo.queue().launch(server_name=host, server_port=port, **LAUNCH_OPTIONS)

@@ -200,6 +200,14 @@ class Assistant:
         path.unlink(missing_ok=True)
         return self.ingest()
 
+    def reindex_document(self, doc_id: str) -> IngestReport:
+        """Read, chunk and index one document's file again (embeddings come from the cache when unchanged)."""
+        if doc_id not in self.snapshot().docs:
+            raise KeyError(f"no document {doc_id!r}")
+        with self.index.ingest_lock():
+            self.index.remove_document(doc_id)
+        return self.ingest()
+
     def document(self, doc_id: str) -> Document | None:
         """A document with its full cleaned text (for a viewer), or None."""
         return self.snapshot().docs.get(doc_id)

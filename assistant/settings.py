@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,6 +64,10 @@ class Settings(BaseSettings):
 
     # Ingest limits.
     max_file_bytes: int = 64 * 1024 * 1024
+
+    # The Gradio app (`python app.py`); Gradio's own variable names are honoured.
+    server_name: str = Field("127.0.0.1", validation_alias=AliasChoices("GRADIO_SERVER_NAME", "POLICYQA_SERVER_NAME"))
+    server_port: int = Field(7860, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "POLICYQA_SERVER_PORT"))
 
     # HTTP API (`python -m assistant.http`).
     http_host: str = "127.0.0.1"
