@@ -136,7 +136,8 @@ def chat_tab(
         return Session(), [], gr.DownloadButton(value=None, interactive=False), "", gr.Column(visible=False)
 
     cleared = [session, chatbot, download, export_code, panel]
-    store, picker, save, restore = chat_actions.add_conversations(chatbot, session, cleared, reset)
+    secret = conversations.browser_secret(assistant.settings.index_dir)
+    store, picker, save, restore = chat_actions.add_conversations(chatbot, session, cleared, reset, secret)
     respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")))
     inputs, outputs = [box, session, mode, top_k, show_scores, *pickers], [box, chatbot, session, download, export_code]
     asked = [

@@ -11,7 +11,12 @@ from assistant.lang.figures import amount_in_english, gloss_amounts
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [("2E7", "20 million yuan"), ("1.29E8", "129 million yuan"), ("5E5", "500,000 yuan"), ("3.5E9", "3.5 billion yuan")],
+    [
+        ("2E7", "20 million yuan"),
+        ("1.29E8", "129 million yuan"),
+        ("5E5", "500,000 yuan"),
+        ("3.5E9", "3.5 billion yuan"),
+    ],
 )
 def test_amount_in_english_reads_the_value(value, words):
     assert amount_in_english(Decimal(value)) == words

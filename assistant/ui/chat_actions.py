@@ -151,13 +151,13 @@ def wire_copy(trigger: Any, export_code: gr.Code) -> None:
 
 
 def add_conversations(
-    chatbot: gr.Chatbot, session: gr.State, others: list[Any], reset: Callable[[], tuple]
+    chatbot: gr.Chatbot, session: gr.State, others: list[Any], reset: Callable[[], tuple], secret: str
 ) -> tuple[gr.BrowserState, gr.Dropdown, Callable[..., tuple], Callable[..., tuple]]:
     """The conversation list kept in localStorage: switch, new, rename, delete.
 
     Returns (store, list, save(session, store), restore(store)) for the caller to chain after answers and on load.
     """
-    store = gr.BrowserState(convo.empty_store(), storage_key="policyqa-conversations")
+    store = gr.BrowserState(convo.empty_store(), storage_key="policyqa-conversations", secret=secret)
     with gr.Row(elem_id="pqa-conversations", equal_height=True):
         picker = gr.Dropdown(label="对话 Conversations", choices=[], scale=4, elem_id="pqa-convo-list")
         new = gr.Button("新对话 New", size="sm", scale=1, elem_id="pqa-convo-new")

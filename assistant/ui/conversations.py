@@ -6,8 +6,10 @@ answers are kept as dicts so citations still open their documents after a reload
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant.types import Answer, Citation
@@ -24,6 +26,18 @@ class Session:
     history: list[dict] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     pending: str = ""  # the question being answered (for stop)
+
+
+def browser_secret(folder: Path) -> str:
+    """The key the browser's stored conversations are encrypted with, kept in `folder` so that they survive a restart."""
+    path = folder / "browser-state.key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except OSError:
+        folder.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(24)
+        path.write_text(key, encoding="ascii")
+        return key
 
 
 def empty_store() -> dict[str, Any]:
