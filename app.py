@@ -81,6 +81,7 @@ def chat_tab(
     modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.llm is not None else [])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
+            bar = chat_actions.conversation_bar()
             chatbot = gr.Chatbot(
                 elem_id="pqa-chat",
                 show_label=False,
@@ -137,7 +138,8 @@ def chat_tab(
 
     cleared = [session, chatbot, download, export_code, panel]
     secret = conversations.browser_secret(assistant.settings.index_dir)
-    store, picker, save, restore = chat_actions.add_conversations(chatbot, session, cleared, reset, secret)
+    store, save, restore = chat_actions.wire_conversations(bar, chatbot, session, cleared, reset, secret)
+    picker = bar.picker
     respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")))
     inputs, outputs = [box, session, mode, top_k, show_scores, *pickers], [box, chatbot, session, download, export_code]
     asked = [
@@ -232,7 +234,7 @@ def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
         wrap=True,
         elem_id="pqa-docs",
         max_height=460,
-        column_widths=["30%", "13%", "14%", "9%", "6%", "6%", "6%", "16%"],
+        column_widths=["300px", "150px", "160px", "100px", "64px", "64px", "64px", "240px"],  # a phone scrolls sideways
     )
     with gr.Row(equal_height=False):
         upload = gr.File(

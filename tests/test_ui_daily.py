@@ -111,6 +111,8 @@ def test_phone_document_panel_is_a_full_width_drawer_with_a_close_button(browser
     page.locator("#pqa-doc-view #pqa-target").wait_for()
     panel = page.locator("#pqa-doc-panel").bounding_box()
     assert panel["x"] <= 1 and panel["width"] >= PHONE - 2 and panel["y"] <= 1
+    covered = "() => !!document.elementFromPoint(innerWidth / 2, innerHeight / 2).closest('#pqa-doc-panel')"
+    assert page.evaluate(covered), "the drawer is on top of everything in the middle of the screen"
     close = page.locator("#pqa-doc-close")
     expect(close).to_be_in_viewport()
     assert "ID" not in page.locator("#pqa-doc-view .pqa-doc-meta").inner_text()
@@ -275,7 +277,7 @@ def test_thumbs_down_with_comment_is_stored_and_exported_as_a_gold_candidate(bro
 
 @BOTH
 def test_upload_of_a_new_city_appears_in_the_header_with_title_and_date(browser, small_app, tmp_path, width):
-    small, url = small_app
+    _, url = small_app
     city = {DESKTOP: "杭州", PHONE: "成都"}[width]
     upload = tmp_path / f"{city}-notice.docx"
     upload.write_bytes(_docx(city))

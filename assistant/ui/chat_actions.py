@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -150,20 +151,43 @@ def wire_copy(trigger: Any, export_code: gr.Code) -> None:
     trigger.then(None, [export_code], None, js=COPY_JS, **PRIVATE)
 
 
-def add_conversations(
-    chatbot: gr.Chatbot, session: gr.State, others: list[Any], reset: Callable[[], tuple], secret: str
-) -> tuple[gr.BrowserState, gr.Dropdown, Callable[..., tuple], Callable[..., tuple]]:
+@dataclass
+class ConversationBar:
+    """The conversation list and its buttons, placed above the chat."""
+
+    picker: gr.Dropdown
+    new: gr.Button
+    title: gr.Textbox
+    rename: gr.Button
+    delete: gr.Button
+
+
+def conversation_bar() -> ConversationBar:
+    with gr.Row(elem_id="pqa-conversations", equal_height=True):
+        picker = gr.Dropdown(label="对话 Conversations", choices=[], scale=4, min_width=160, elem_id="pqa-convo-list")
+        new = gr.Button("新对话 New", size="sm", scale=1, min_width=80, elem_id="pqa-convo-new")
+        title = gr.Textbox(
+            placeholder="新名称 New name", show_label=False, scale=2, min_width=100, elem_id="pqa-convo-title"
+        )
+        rename = gr.Button("重命名 Rename", size="sm", scale=1, min_width=80, elem_id="pqa-convo-rename")
+        delete = gr.Button("删除 Delete", size="sm", variant="stop", scale=1, min_width=80, elem_id="pqa-convo-delete")
+    return ConversationBar(picker, new, title, rename, delete)
+
+
+def wire_conversations(
+    bar: ConversationBar,
+    chatbot: gr.Chatbot,
+    session: gr.State,
+    others: list[Any],
+    reset: Callable[[], tuple],
+    secret: str,
+) -> tuple[gr.BrowserState, Callable[..., tuple], Callable[..., tuple]]:
     """The conversation list kept in localStorage: switch, new, rename, delete.
 
-    Returns (store, list, save(session, store), restore(store)) for the caller to chain after answers and on load.
+    Returns (store, save(session, store), restore(store)) for the caller to chain after answers and on load.
     """
     store = gr.BrowserState(convo.empty_store(), storage_key="policyqa-conversations", secret=secret)
-    with gr.Row(elem_id="pqa-conversations", equal_height=True):
-        picker = gr.Dropdown(label="对话 Conversations", choices=[], scale=4, elem_id="pqa-convo-list")
-        new = gr.Button("新对话 New", size="sm", scale=1, elem_id="pqa-convo-new")
-        title = gr.Textbox(placeholder="新名称 New name", show_label=False, scale=2, elem_id="pqa-convo-title")
-        rename = gr.Button("重命名 Rename", size="sm", scale=1, elem_id="pqa-convo-rename")
-        delete = gr.Button("删除 Delete", size="sm", variant="stop", scale=1, elem_id="pqa-convo-delete")
+    picker, new, title, rename, delete = bar.picker, bar.new, bar.title, bar.rename, bar.delete
 
     def listed(data: dict) -> gr.Dropdown:
         return gr.Dropdown(choices=convo.choices(data), value=data.get("active") or None)
@@ -200,4 +224,4 @@ def add_conversations(
     rename.click(rename_one, [picker, title, store], [store, picker, title], **PRIVATE)
     confirm = "(k, d) => (k && confirm('删除这段对话？Delete this conversation?')) ? [k, d] : [null, d]"
     delete.click(delete_one, [picker, store], [store, picker, *others], js=confirm, **PRIVATE)
-    return store, picker, save, restore
+    return store, save, restore
