@@ -187,6 +187,7 @@ def test_scoped_question_cites_only_documents_inside_the_scope(browser, full_url
     assert answer.locator(".pqa-scope").inner_text() == "仅在：厦门"
     titles = set(answer.locator(".pqa-card .pqa-title").all_inner_texts())
     assert titles == {assistant.document(XIAMEN).title}
+    page.evaluate("() => window.scrollTo(0, 0)")
     screenshot(page, "chat-scoped-answer.png")
     page.context.close()
 
