@@ -146,6 +146,8 @@ def test_every_tab_is_reachable_on_a_phone(browser, full_url):
         expect(tab).to_be_in_viewport()
         tab.click()
         expect(page.locator(content)).to_be_visible()
+        if name == "评测":
+            screenshot(page, "evaluation-latest-390.png")  # the real report of evals/reports/latest
     page.context.close()
 
 

@@ -163,7 +163,7 @@ class ConversationBar:
 
 
 def conversation_bar() -> ConversationBar:
-    with gr.Row(elem_id="pqa-conversations", equal_height=True):
+    with gr.Row(elem_id="pqa-conversations", equal_height=False):
         picker = gr.Dropdown(label="对话 Conversations", choices=[], scale=4, min_width=160, elem_id="pqa-convo-list")
         new = gr.Button("新对话 New", size="sm", scale=1, min_width=80, elem_id="pqa-convo-new")
         title = gr.Textbox(
