@@ -26,7 +26,7 @@ PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 _TURN = re.compile(r"pqa-turn-(\d+)")
 
 
-def add_scope_picker(assistant: Any) -> list[gr.components.Component]:
+def add_scope_picker(assistant: Any) -> list[Any]:
     """City / issuer / kind / date / document selectors; their values in `scope_of` order."""
     with gr.Accordion("范围 Scope（默认：全部文档）", open=False, elem_id="pqa-scope-picker"):
         with gr.Row():
