@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = 64 * 1024 * 1024
 
     # The Gradio app (`python app.py`); Gradio's own variable names are honoured.
-    server_name: str = Field(default="127.0.0.1", validation_alias=AliasChoices("GRADIO_SERVER_NAME", "POLICYQA_SERVER_NAME"))
+    server_name: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("GRADIO_SERVER_NAME", "POLICYQA_SERVER_NAME")
+    )
     server_port: int = Field(default=7860, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "POLICYQA_SERVER_PORT"))
 
     # HTTP API (`python -m assistant.http`).
