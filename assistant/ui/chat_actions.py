@@ -164,13 +164,21 @@ class ConversationBar:
 
 def conversation_bar() -> ConversationBar:
     with gr.Row(elem_id="pqa-conversations", equal_height=False):
-        picker = gr.Dropdown(label="对话 Conversations", choices=[], scale=4, min_width=160, elem_id="pqa-convo-list")
-        new = gr.Button("新对话 New", size="sm", scale=1, min_width=80, elem_id="pqa-convo-new")
-        title = gr.Textbox(
-            placeholder="新名称 New name", show_label=False, scale=2, min_width=100, elem_id="pqa-convo-title"
-        )
-        rename = gr.Button("重命名 Rename", size="sm", scale=1, min_width=80, elem_id="pqa-convo-rename")
-        delete = gr.Button("删除 Delete", size="sm", variant="stop", scale=1, min_width=80, elem_id="pqa-convo-delete")
+        picker = gr.Dropdown(label="对话 Conversations", choices=[], scale=3, min_width=150, elem_id="pqa-convo-list")
+        with gr.Column(scale=2, min_width=200):
+            with gr.Row():
+                new = gr.Button("新对话", size="sm", min_width=60, elem_id="pqa-convo-new")
+                delete = gr.Button("删除", size="sm", variant="stop", min_width=50, elem_id="pqa-convo-delete")
+            with gr.Row():
+                title = gr.Textbox(
+                    placeholder="新名称 New name",
+                    show_label=False,
+                    container=False,
+                    scale=3,
+                    min_width=90,
+                    elem_id="pqa-convo-title",
+                )
+                rename = gr.Button("重命名", size="sm", scale=1, min_width=60, elem_id="pqa-convo-rename")
     return ConversationBar(picker, new, title, rename, delete)
 
 
