@@ -1,6 +1,7 @@
 """Gradio UI over the Assistant: chat with cited sources and a document viewer, corpus and evaluation tabs.
 
-Only wiring lives here; HTML comes from assistant.ui.render (the corpus tab from corpus_ui.py) and every answer from the Assistant.
+Only wiring lives here; HTML comes from assistant.ui (the corpus tab from assistant.ui.corpus_tab) and every
+answer from the Assistant. Every UI event is private; Gradio's API offers only `/ask` (docs/security.md).
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from assistant.settings import configure_offline
 configure_offline()  # before any library reads the environment
 
 import asyncio
-import base64
 import hashlib
 import logging
 import math
-import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,69 +25,52 @@ from assistant import Answer, Assistant, Settings
 from assistant.http.auth import exposure_warning
 from assistant.http.limits import RateLimiter
 from assistant.http.schemas import answer_json
-from assistant.ui.render import (
-    BRIDGE_JS,
-    CSS,
-    DOC_JS,
-    answer_html,
-    answer_markdown,
-    charts_html,
-    document_html,
-    error_html,
-    sentences,
-    status_html,
-    streaming_html,
-    strip_report_images,
-)
-from corpus_ui import add_one, corpus_tab, progress_callback
+from assistant.ui import chat_actions
+from assistant.ui.assets import BRIDGE_JS, CSS
+from assistant.ui.chat_tab import chat_tab
+from assistant.ui.conversations import Session
+from assistant.ui.corpus_tab import add_one, corpus_tab, header_for, progress_callback
+from assistant.ui.export import answer_markdown
+from assistant.ui.feedback import FeedbackStore
+from assistant.ui.render import answer_html, error_html, sentences, status_html, streaming_html
+from assistant.ui.report_view import load_report
 
 __all__ = ["add_one", "build_ui", "exposure_warning", "serve"]
 
 log = logging.getLogger("policyqa.app")
 
-EXAMPLES = [
-    "中试基地能获得什么补贴？",
-    "泉州“十四五”规划中，2025年全社会研发经费投入强度的目标是多少？",
-    "厦门对技术转移机构有哪些奖励？",
-    "What subsidy does a pilot-scale base get?",
-    "How does Xiamen support technology transfer?",
-]
+PRIVATE = chat_actions.PRIVATE  # UI events have no API name; only the question endpoint is public
 REPORT_DIR = Path(__file__).resolve().parent / "evals" / "reports" / "latest"
 CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"]
 THEME = gr.themes.Soft(primary_hue="blue", font=[*CJK_FONTS, "ui-sans-serif", "sans-serif"])
 LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS, "theme": THEME}  # gradio 6 takes these at launch/mount
 STREAM_DELAY = 0.03  # seconds between sentences when an extractive answer is streamed
-PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # Gradio's API offers only /ask (docs/serving.md)
 
 
-@dataclass
-class Session:
-    """One browser session's conversation: what the chat shows, what the pipeline sees, and the answers."""
-
-    chat: list[dict] = field(default_factory=list)
-    history: list[dict] = field(default_factory=list)
-    answers: list[Answer] = field(default_factory=list)
-
-
-def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR, questions: RateLimiter | None = None) -> gr.Blocks:
+def build_ui(
+    assistant: Assistant,
+    report_dir: Path = REPORT_DIR,
+    feedback: FeedbackStore | None = None,
+    questions: RateLimiter | None = None,
+) -> gr.Blocks:
     """The whole app as a Blocks; launch it with **LAUNCH_OPTIONS (CSS and theme).
 
     `questions` limits each client's questions (chat and /ask together); by default as the settings say.
     """
     settings = assistant.settings
-    questions = questions or RateLimiter(
-        getattr(settings, "ask_rate_per_minute", 30.0), getattr(settings, "ask_burst", 10)
-    )
+    feedback = feedback or FeedbackStore.beside_index(settings.index_dir)
+    questions = questions or RateLimiter(settings.ask_rate_per_minute, settings.ask_burst)
     with gr.Blocks(title="科技政策问答 Policy QA") as demo:
         session = gr.State(Session())
         bridge = gr.HTML("", js_on_load=BRIDGE_JS, elem_id="pqa-bridge")
-        header = gr.HTML("", elem_id="pqa-header", js_on_load=None)  # filled by the corpus tab's load event
-        with gr.Tabs():
-            with gr.Tab("对话 Chat", id="chat"):
-                chat_tab(assistant, session, bridge, questions)
-            with gr.Tab("文档库 Corpus", id="corpus"):
+        header = gr.HTML(header_for(assistant), elem_id="pqa-header", js_on_load=None)  # refreshed on load
+        with gr.Tabs(elem_id="pqa-tabs"):
+            with gr.Tab("对话", id="chat", elem_id="pqa-tab-chat"):
+                respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")), questions)
+                chat_tab(assistant, session, bridge, feedback, demo, respond)
+            with gr.Tab("文档库", id="corpus", elem_id="pqa-tab-corpus"):
                 corpus_tab(assistant, header, demo)
-            with gr.Tab("评测 Evaluation", id="eval"):
+            with gr.Tab("评测", id="eval", elem_id="pqa-tab-eval"):
                 evaluation_tab(report_dir, demo)
         gr.api(question_api(assistant, questions), api_name="ask", concurrency_limit=8)
     return demo
@@ -97,6 +78,12 @@ def build_ui(assistant: Assistant, report_dir: Path = REPORT_DIR, questions: Rat
 
 def client_host(request: gr.Request | None) -> str:
     return getattr(getattr(request, "client", None), "host", None) or "?"
+
+
+def too_many(limiter: RateLimiter | None, request: gr.Request | None) -> int:
+    """Seconds until this client may ask again (0: it may ask now); takes one question from its allowance."""
+    wait = limiter.take(client_host(request)) if limiter else 0.0
+    return math.ceil(wait) if wait > 0 else 0
 
 
 def question_api(assistant: Assistant, limiter: RateLimiter) -> Callable[..., Any]:
@@ -109,86 +96,13 @@ def question_api(assistant: Assistant, limiter: RateLimiter) -> Callable[..., An
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it; a default keeps it out of the API
     ) -> dict[str, Any]:
         """Answer a question about the policy documents with numbered, verbatim citations."""
-        wait = limiter.take(client_host(request))
-        if wait > 0:
-            seconds = math.ceil(wait)
+        seconds = too_many(limiter, request)
+        if seconds:
             raise gr.Error(f"请求过于频繁，请 {seconds} 秒后再试。Too many requests; retry in {seconds} s.")
         answer = await assistant.aask(question, [], top_k=max(1, min(int(top_k), 50)), mode=mode)
         return answer_json(answer)
 
     return ask
-
-
-def chat_tab(assistant: Assistant, session: gr.State, bridge: gr.HTML, questions: RateLimiter) -> None:
-    """The chat, its export and settings, and the document panel the citation cards open."""
-    modes = [("摘录 Extractive", "extractive")] + ([("大模型 LLM", "llm")] if assistant.llm is not None else [])
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=420):
-            chatbot = gr.Chatbot(
-                elem_id="pqa-chat",
-                show_label=False,
-                height="66vh",
-                examples=[{"text": q} for q in EXAMPLES],
-                placeholder="### 有问题，问文件\n回答均摘自政策原文，并标注文号、章节与原文段落。Ask in Chinese or English.",
-                buttons=[],
-                latex_delimiters=[],
-                feedback_options=[],
-                line_breaks=False,
-                layout="panel",
-            )
-            with gr.Row():
-                box = gr.Textbox(
-                    placeholder="输入问题，例如：中试基地能获得什么补贴？ / Ask a question",
-                    show_label=False,
-                    scale=8,
-                    max_lines=4,
-                    elem_id="pqa-question",
-                )
-                ask = gr.Button("提问 Ask", variant="primary", scale=1, min_width=90, elem_id="pqa-ask")
-            with gr.Row():
-                clear = gr.Button("清空对话 Clear", size="sm", elem_id="pqa-clear")
-                download = gr.DownloadButton(
-                    "导出上一条回答 Export (.md)", size="sm", interactive=False, elem_id="pqa-download"
-                )
-            with gr.Accordion("上一条回答的 Markdown（可复制）· Copy as Markdown", open=False):
-                export_code = gr.Code(language="markdown", interactive=False, elem_id="pqa-export", wrap_lines=True)
-            with gr.Accordion("设置 Settings", open=False, elem_id="pqa-settings"):
-                mode = gr.Radio(
-                    modes,
-                    value="llm" if assistant.settings.answer_mode == "llm" and assistant.llm else "extractive",
-                    label="回答方式 Answer mode",
-                    info=None
-                    if assistant.llm
-                    else "未配置大模型（POLICYQA_LLM_BASE_URL / POLICYQA_LLM_MODEL），仅摘录模式。",
-                    elem_id="pqa-mode",
-                )
-                top_k = gr.Slider(1, 10, value=assistant.settings.top_k, step=1, label="检索段落数 Passages (top_k)")
-                show_scores = gr.Checkbox(False, label="显示检索分数与用时 Show retrieval scores", elem_id="pqa-scores")
-        with gr.Column(scale=2, min_width=360, visible=False, elem_id="pqa-doc-panel") as panel:
-            with gr.Row():
-                gr.Markdown("#### 原文 · Source document")
-                close = gr.Button("关闭 ✕", size="sm", scale=0, min_width=80, elem_id="pqa-doc-close")
-            doc_view = gr.HTML(elem_id="pqa-doc-view", js_on_load=DOC_JS)
-
-    respond = responder(assistant, Path(tempfile.mkdtemp(prefix="policyqa-export-")), questions)
-    inputs, outputs = [box, session, mode, top_k, show_scores], [box, chatbot, session, download, export_code]
-    box.submit(respond, inputs, outputs, concurrency_limit=8, **PRIVATE)
-    ask.click(respond, inputs, outputs, concurrency_limit=8, **PRIVATE)
-    chatbot.example_select(pick_example, None, box, **PRIVATE).then(
-        respond, inputs, outputs, concurrency_limit=8, **PRIVATE
-    )
-
-    def reset() -> tuple:
-        return Session(), [], gr.DownloadButton(value=None, interactive=False), "", gr.Column(visible=False)
-
-    clear.click(reset, None, [session, chatbot, download, export_code, panel], **PRIVATE)
-    chatbot.clear(reset, None, [session, chatbot, download, export_code, panel], **PRIVATE)
-
-    def open_document(state: Session, evt: gr.EventData) -> tuple:
-        return gr.Column(visible=True), document_for(assistant, state, evt)
-
-    bridge.click(open_document, [session], [panel, doc_view], **PRIVATE)
-    close.click(lambda: gr.Column(visible=False), None, panel, **PRIVATE)
 
 
 def responder(
@@ -202,6 +116,12 @@ def responder(
         mode: str,
         k: float,
         scores: bool,
+        cities: Any = None,
+        issuers: Any = None,
+        kinds: Any = None,
+        date_from: Any = "",
+        date_to: Any = "",
+        docs: Any = None,
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio injects both
         progress=gr.Progress(),  # noqa: B008
     ):
@@ -210,21 +130,24 @@ def responder(
             yield gr.update(), state.chat, state, gr.update(), gr.update()
             return
         turn, user = len(state.answers), {"role": "user", "content": question}
-        wait = questions.take(client_host(request)) if questions else 0.0
-        if wait > 0:
-            seconds = math.ceil(wait)
+        seconds = too_many(questions, request)  # the same per-client limit as /ask
+        if seconds:
             notice = error_html(f"提问过于频繁，请 {seconds} 秒后再试。Too many questions; retry in {seconds} s.")
             chat = [*state.chat, user, {"role": "assistant", "content": notice}]
             yield "", chat, Session(chat, state.history, state.answers), gr.update(), gr.update()
             return
         chat = [*state.chat, user, {"role": "assistant", "content": streaming_html("")}]
+        filters = chat_actions.scope_of(cities, issuers, kinds, date_from, date_to, docs)
+        state = Session(state.chat, state.history, state.answers, pending=question)
         yield "", chat, state, gr.update(), gr.update()
         try:
             if not assistant.snapshot().chunks:
                 chat[-1]["content"] = status_html("正在建立索引…… Building the index (first time only).")
                 yield "", chat, state, gr.update(), gr.update()
                 await asyncio.to_thread(assistant.ingest, progress_callback(progress, "建立索引 Building the index"))
-            async for item in answer_stream(assistant, question, state.history, top_k=int(k), mode=mode):
+            async for item in answer_stream(
+                assistant, question, state.history, top_k=int(k), mode=mode, filters=filters
+            ):
                 if isinstance(item, Answer):
                     answer = item
                     break
@@ -247,12 +170,14 @@ def responder(
 
 
 def evaluation_tab(report_dir: Path, demo: gr.Blocks) -> None:
-    """The latest evaluation report and its charts."""
-    refresh = gr.Button("刷新 Refresh", size="sm", elem_id="pqa-report-refresh")
-    charts = gr.HTML(elem_id="pqa-charts", js_on_load=None)
-    report = gr.Markdown(elem_id="pqa-report")
-    refresh.click(lambda: load_report(report_dir), None, [charts, report], **PRIVATE)
-    demo.load(lambda: load_report(report_dir), None, [charts, report], **PRIVATE)
+    """The latest evaluation in plain words, with the full report one click away."""
+    summary = gr.HTML(elem_id="pqa-eval-summary", js_on_load=None)
+    with gr.Accordion("完整报告 Full report", open=False, elem_id="pqa-full-report"):
+        refresh = gr.Button("刷新 Refresh", size="sm", elem_id="pqa-report-refresh")
+        charts = gr.HTML(elem_id="pqa-charts", js_on_load=None)
+        report = gr.Markdown(elem_id="pqa-report")
+    refresh.click(lambda: load_report(report_dir), None, [summary, charts, report], **PRIVATE)
+    demo.load(lambda: load_report(report_dir), None, [summary, charts, report], **PRIVATE)
 
 
 async def answer_stream(
@@ -278,42 +203,11 @@ async def answer_stream(
     yield answer
 
 
-def pick_example(evt: gr.SelectData) -> str:
-    """The question text of a clicked example."""
-    value = evt.value
-    return value.get("text", "") if isinstance(value, dict) else str(value)
-
-
-def document_for(assistant: Assistant, state: Session, evt: gr.EventData) -> str:
-    """The document panel for the clicked citation ("<turn>-<n>" of this session), passage highlighted."""
-    try:
-        turn, n = (int(x) for x in str(evt._data.get("cite", "")).split("-"))
-        citation = next(c for c in state.answers[turn].citations if c.n == n)
-    except (ValueError, IndexError, StopIteration, AttributeError):
-        return status_html("找不到这条引用（对话可能已清空）。Citation not found.", "error")
-    doc = assistant.document(citation.doc_id)
-    if doc is None:
-        return status_html(f"文档 {citation.doc_id} 已不在文档库中。The document is no longer indexed.", "error")
-    chunk = assistant.snapshot().chunks.get(citation.chunk_id)
-    span = (chunk.start, chunk.end) if chunk and chunk.end > chunk.start else None
-    caption = f"引用 [{citation.n}] · {citation.section or citation.title}（已高亮 highlighted）"
-    return document_html(doc, span, citation.quote or citation.text, caption)
-
-
 def export_file(folder: Path, turn: int, markdown: str) -> str:
     """Write an answer's Markdown to a file for the download button."""
     path = folder / f"answer-{turn + 1}-{hashlib.sha256(markdown.encode()).hexdigest()[:8]}.md"
     path.write_text(markdown, encoding="utf-8")
     return str(path)
-
-
-def load_report(folder: Path) -> tuple[str, str]:
-    """The latest evaluation report: its charts as HTML, its Markdown without local image links."""
-    path = folder / "report.md"
-    if not path.is_file():
-        return "", "### 还没有评测报告 · No report yet — run `make eval`."
-    images = [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in sorted(folder.glob("*.png"))]
-    return charts_html(images), strip_report_images(path.read_text(encoding="utf-8"))
 
 
 def asgi_app(assistant: Assistant, demo: gr.Blocks) -> Any | None:
@@ -327,16 +221,16 @@ def asgi_app(assistant: Assistant, demo: gr.Blocks) -> Any | None:
 
 
 def serve(assistant: Assistant) -> None:
-    """Serve the UI on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT, with the HTTP API on the same port if present."""
+    """Serve the UI on Settings' server_name:server_port (GRADIO_SERVER_NAME/PORT), with the HTTP API on the same port."""
     demo = build_ui(assistant)
-    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
-    port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    host, port = assistant.settings.server_name, assistant.settings.server_port
     warning = exposure_warning(assistant.settings, host)
     if warning:
         log.warning(warning)
     app = asgi_app(assistant, demo)
     if app is None:
-        demo.queue().launch(server_name=host, server_port=port, **LAUNCH_OPTIONS)
+        limit = assistant.settings.max_file_bytes
+        demo.queue().launch(server_name=host, server_port=port, max_file_size=limit, **LAUNCH_OPTIONS)
         return
     import uvicorn
 

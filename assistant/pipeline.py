@@ -27,9 +27,14 @@ from assistant.ingest.repair import open_index, repair_index_files
 from assistant.ingest.store import Index, IngestReport, Snapshot, indexed_text
 from assistant.lang.lexicon import Lexicon, is_english, load_lexicon
 from assistant.query.intent import read_intent
+from assistant.query.smalltalk import small_talk
 from assistant.retrieve import Retriever
+from assistant.retrieve.scope import describe_scope, documents_in_scope, scope_from_filters
 from assistant.settings import Settings, configure_offline
-from assistant.types import Answer, Document, Hit, Intent
+from assistant.types import Answer, Document, Hit, Intent, Scope
+
+NO_SCOPE = Scope()
+Filters = Scope | dict[str, Any] | None  # a Scope, or {"city": …, "issuer": …, "kind": …, "date_from": …, …}
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what)
 # Emoji and pictographs, dingbats, the emoji variation selector and tag characters: no meaning for search.
@@ -194,6 +199,14 @@ class Assistant:
         path.unlink(missing_ok=True)
         return self.ingest()
 
+    def reindex_document(self, doc_id: str) -> IngestReport:
+        """Read, chunk and index one document's file again (embeddings come from the cache when unchanged)."""
+        if doc_id not in self.snapshot().docs:
+            raise KeyError(f"no document {doc_id!r}")
+        with self.index.ingest_lock():
+            self.index.remove_document(doc_id)
+        return self.ingest()
+
     def document(self, doc_id: str) -> Document | None:
         """A document with its full cleaned text (for a viewer), or None."""
         return self.snapshot().docs.get(doc_id)
@@ -212,16 +225,29 @@ class Assistant:
         return self.retriever.retrieve(intent, top_k or self.settings.top_k)
 
     async def aask(
-        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        filters: Filters = None,
     ) -> Answer:
-        """Answer a question (async core)."""
-        return await asyncio.to_thread(self._answer, question, usable_history(history), top_k, mode)
+        """Answer a question (async core), from the documents inside `filters` only when given."""
+        scope = scope_from_filters(filters)
+        return await asyncio.to_thread(self._answer, question, usable_history(history), top_k, mode, scope)
 
     def ask(
-        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        filters: Filters = None,
     ) -> Answer:
         """Answer a question (sync wrapper around aask)."""
-        coroutine = self.aask(question, history, top_k=top_k, mode=mode)
+        coroutine = self.aask(question, history, top_k=top_k, mode=mode, filters=filters)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -230,7 +256,13 @@ class Assistant:
             return pool.submit(asyncio.run, coroutine).result()
 
     async def astream(
-        self, question: str, history: Sequence[dict] | None = None, *, top_k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        filters: Filters = None,
     ) -> AsyncIterator[str | Answer]:
         """Answer a question as it is written: text pieces, then the final Answer.
 
@@ -238,16 +270,17 @@ class Assistant:
         extractive fallback): show its text once it arrives.
         """
         history = usable_history(history)
+        scope = scope_from_filters(filters)
         llm = self._llm_for(mode)
         if llm is None:
-            answer = await self.aask(question, history, top_k=top_k, mode=mode)
+            answer = await self.aask(question, history, top_k=top_k, mode=mode, filters=scope)
             lines = answer.text.split("\n")
             for i, line in enumerate(lines):
                 yield line + ("\n" if i < len(lines) - 1 else "")
             yield answer
             return
         started = time.perf_counter()
-        found = await asyncio.to_thread(self._evidence, question, history, top_k, llm)
+        found = await asyncio.to_thread(self._evidence, question, history, top_k, llm, scope)
         if isinstance(found, Answer):
             yield found.text
             yield found
@@ -275,10 +308,12 @@ class Assistant:
     def _llm_for(self, mode: str | None) -> LLMAnswerer | None:
         return self.llm if (mode or self.settings.answer_mode) == "llm" else None
 
-    def _answer(self, question: str, history: list[dict], top_k: int | None, mode: str | None) -> Answer:
+    def _answer(
+        self, question: str, history: list[dict], top_k: int | None, mode: str | None, scope: Scope = NO_SCOPE
+    ) -> Answer:
         started = time.perf_counter()
         llm = self._llm_for(mode)
-        found = self._evidence(question, history, top_k, llm)
+        found = self._evidence(question, history, top_k, llm, scope)
         if isinstance(found, Answer):
             return found
         intent, hits, snap, answer = found
@@ -287,15 +322,24 @@ class Assistant:
             answer = llm.answer(intent.query, hits, snap, fallback=answer)
         return self._verified(answer, started, retrieved)
 
-    def _early_answer(self, question: str) -> Answer | None:
-        """The answer to a question that cannot be searched (invalid, or nothing indexed yet), else None."""
+    def _early_answer(self, question: str, snap: Snapshot, scope: Scope) -> Answer | None:
+        """The answer to a question that is not searched (invalid, small talk, an empty scope, nothing indexed)."""
         english = isinstance(question, str) and is_english(question)
         problem = _invalid_question(question, self.settings.max_question_chars)
         if problem:
             return Answer(
                 question=str(question)[:200], text=problem, citations=[], refused=True, refusal_kind="invalid_question"
             )
-        if not self.snapshot().chunks:
+        talk = small_talk(question, snap, self.lexicon)  # a greeting, a request for help, or no words it knows
+        if talk is not None:
+            return talk
+        if scope and not documents_in_scope(scope, snap.docs.values()) and snap.chunks:
+            where = describe_scope(scope, {d.doc_id: d.title for d in snap.docs.values()})
+            text = f"文档库中没有符合筛选条件（{where}）的文档，请放宽筛选。 / No document matches the filter ({where})."
+            return Answer(
+                question=question, text=text, citations=[], refused=True, refusal_kind="empty_scope", scope=where
+            )
+        if not snap.chunks:
             text = (
                 "The index is empty: run `python -m assistant ingest` (or `make run`) first."
                 if english
@@ -305,27 +349,29 @@ class Assistant:
         return None
 
     def _evidence(
-        self, question: str, history: list[dict], top_k: int | None, llm: LLMAnswerer | None
+        self, question: str, history: list[dict], top_k: int | None, llm: LLMAnswerer | None, scope: Scope = NO_SCOPE
     ) -> Answer | tuple[Intent, list[Hit], Snapshot, Answer]:
         """An early answer, or the question's intent, the retrieved passages and the extractive answer.
 
         With an LLM, a follow-up is first condensed into a standalone question and retrieval uses that.
         A multi-part question is answered part by part (each part reads the ones before it as history).
         """
-        early = self._early_answer(question)
+        snap = self.snapshot()
+        early = self._early_answer(question, snap, scope)
         if early is not None:
             return early
         question = _PICTOGRAPHS.sub("", question)  # "补贴？😀" retrieves and answers like "补贴？"
-        snap = self.snapshot()
         standalone = llm.condense(question, history) if llm is not None and history else None
         intent = read_intent(standalone or question, [] if standalone else history, self.lexicon, snap.docs)
+        allowed = documents_in_scope(scope, snap.docs.values()) if scope else None
+        where = describe_scope(scope, {d.doc_id: d.title for d in snap.docs.values()}) if scope else ""
         if len(intent.parts) > 1:
-            return self._answer_parts(intent, snap, top_k)
-        hits = self.retriever.retrieve(intent, top_k or self.settings.top_k)
+            return replace(self._answer_parts(intent, snap, top_k, allowed), scope=where)
+        hits = self.retriever.retrieve(intent, top_k or self.settings.top_k, allowed)
         answer = compose_answer(intent, hits, snap, self.settings.answer, self.settings.refusal)
-        return intent, hits, snap, replace(answer, question=question, config_hash=self.config_hash)
+        return intent, hits, snap, replace(answer, question=question, config_hash=self.config_hash, scope=where)
 
-    def _answer_parts(self, intent: Intent, snap: Snapshot, top_k: int | None) -> Answer:
+    def _answer_parts(self, intent: Intent, snap: Snapshot, top_k: int | None, allowed: set[str] | None) -> Answer:
         """Each part retrieved and answered on its own, composed in order; a part without support is named."""
         answers, history = [], []
         parts = intent.parts[:MAX_PARTS]
@@ -338,7 +384,7 @@ class Assistant:
         )
         for part in parts:
             part_intent = read_intent(part, history, self.lexicon, snap.docs)
-            hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k)
+            hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k, allowed)
             answer = compose_answer(part_intent, hits, snap, budget, self.settings.refusal)
             answers.append(check_answer(answer))
             history = [{"role": "user", "content": part}]

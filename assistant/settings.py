@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -104,6 +104,12 @@ class Settings(BaseSettings):
 
     # Ingest limits.
     max_file_bytes: int = 64 * 1024 * 1024
+
+    # The Gradio app (`python app.py`); Gradio's own variable names are honoured.
+    server_name: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("GRADIO_SERVER_NAME", "POLICYQA_SERVER_NAME")
+    )
+    server_port: int = Field(default=7860, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "POLICYQA_SERVER_PORT"))
 
     # HTTP API (`python -m assistant.http`).
     http_host: str = "127.0.0.1"

@@ -74,21 +74,28 @@ class Answer:
     citations: list[Citation]
     refused: bool
     mode: str = "extractive"  # extractive | llm
-    refusal_kind: RefusalKind = ""  # why it refused ("" when it answered)
+    refusal_kind: RefusalKind = ""  # why it refused ("" when it answered); see RefusalKind
     notice: str = ""  # e.g. "LLM unreachable, answered extractively"
     timings: dict[str, float] = field(default_factory=dict)
     prompt_hash: str = ""
     config_hash: str = ""  # Settings.config_hash() of the settings that produced it
     verification: list[str] = field(default_factory=list)  # what verify() dropped or changed
+    scope: str = ""  # the filters the answer was limited to, in words ("仅在：厦门 · 2025年以后"); "" = all documents
 
 
-RefusalKind = Literal["", "not_covered", "not_stated", "invalid_question", "no_index"]
+# Why an answer refused: not_covered (the documents do not cover it), not_stated (mentioned, not what was asked),
+# invalid_question, no_index, empty_scope (no document matches the filters), greeting (a hello or a request for
+# help: the text is a short help), unclear (no recognisable words).
+RefusalKind = Literal[
+    "", "not_covered", "not_stated", "invalid_question", "no_index", "empty_scope", "greeting", "unclear"
+]
 AnswerType = Literal[
     "amount",
     "count",
     "ratio",
     "figure",
     "date",
+    "year",
     "entity",
     "place",
     "list",
@@ -170,3 +177,18 @@ class Verdict:
     kind: RefusalKind = ""
     missing: list[str] = field(default_factory=list)  # places/years/periods/the kind of figure the evidence lacks
     quoted: list[Candidate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a question may be answered from; an empty field does not narrow."""
+
+    cities: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # Document.kind values (reply, plan, news, measures, other)
+    date_from: str = ""  # inclusive ISO prefix: "2025" or "2025-03-01"
+    date_to: str = ""
+    doc_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return any((self.cities, self.issuers, self.kinds, self.date_from, self.date_to, self.doc_ids))

@@ -25,7 +25,7 @@ TIMEOUT_MS = 30_000  # generous: the machine has two cores and other suites may 
 
 
 @contextmanager
-def serve_app(assistant, report_dir: Path | None = None, mounted: bool = False) -> Iterator[str]:
+def serve_app(assistant, report_dir: Path | None = None, mounted: bool = False, feedback=None) -> Iterator[str]:
     """Serve build_ui(assistant) on a free 127.0.0.1 port in this process; yield its URL.
 
     mounted=True serves it the way `python app.py` does when the HTTP API exists: mounted into
@@ -35,7 +35,8 @@ def serve_app(assistant, report_dir: Path | None = None, mounted: bool = False) 
     from assistant.http.limits import RateLimiter
 
     unlimited = RateLimiter(per_minute=60_000, burst=10_000)  # the browser tests ask faster than a person
-    demo = app.build_ui(assistant, **({"report_dir": report_dir} if report_dir else {}), questions=unlimited)
+    options = {"report_dir": report_dir} if report_dir else {}
+    demo = app.build_ui(assistant, feedback=feedback, questions=unlimited, **options)
     port = free_port()
     asgi = app.asgi_app(assistant, demo) if mounted else None
     if asgi is None:
@@ -65,9 +66,19 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def open_page(browser, url: str):
-    """A fresh browser context (its own Gradio session) on the app, ready for input."""
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN", accept_downloads=True)
+DESKTOP, PHONE = 1366, 390  # the widths the UI is checked at: a laptop, and a phone held upright
+
+
+def open_page(browser, url: str, width: int = DESKTOP):
+    """A fresh browser context (its own Gradio session and localStorage) on the app, ready for input."""
+    phone = width <= PHONE
+    context = browser.new_context(
+        viewport={"width": width, "height": 844 if phone else 900},
+        locale="zh-CN",
+        accept_downloads=True,
+        is_mobile=phone,
+        has_touch=phone,
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(url, wait_until="load")

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import app
 from assistant.types import Answer
+from assistant.ui.report_view import load_report
 
 FINAL = Answer(question="q", text="甲：“一。”[1]\n乙：“二。”[1]", citations=[], refused=False)
 
@@ -68,8 +69,8 @@ async def test_answer_stream_yields_refusal_at_once():
 
 
 def test_missing_report_says_how_to_make_one(tmp_path: Path):
-    charts, report = app.load_report(tmp_path)
-    assert charts == "" and "make eval" in report
+    summary, charts, report = load_report(tmp_path)
+    assert summary == charts == "" and "make eval" in report
 
 
 class NoAdding:

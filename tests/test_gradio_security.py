@@ -24,6 +24,7 @@ from assistant import Assistant, Settings
 pytestmark = pytest.mark.slow
 ADMIN = "gradio-admin-token"
 NEWS_ID = NEWS.removesuffix(".txt")
+NO_SCOPE = (None, None, None, "", "", None)  # the chat's scope pickers (city, issuer, kind, from, to, documents)
 
 
 def served(root: Path, embedding_cache: Path, **security: object) -> tuple[Assistant, object]:
@@ -159,6 +160,6 @@ def test_chat_questions_over_the_limit_get_a_retry_message(tmp_path, embedding_c
     _, asgi = served(tmp_path, embedding_cache, ask_burst=1, ask_rate_per_minute=1)
     with serve_asgi(asgi) as url:
         session = Session(url)
-        first = session.call("respond", "中试基地能获得什么补贴？", None, "extractive", 3, False)[1]
-        second = session.call("respond", "厦门对技术转移机构有哪些奖励？", None, "extractive", 3, False)[1]
+        first = session.call("respond", "中试基地能获得什么补贴？", None, "extractive", 3, False, *NO_SCOPE)[1]
+        second = session.call("respond", "厦门对技术转移机构有哪些奖励？", None, "extractive", 3, False, *NO_SCOPE)[1]
     assert "pqa-cite" in str(first[-1]["content"]) and "Too many questions; retry in" in str(second[-1]["content"])

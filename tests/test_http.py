@@ -225,7 +225,7 @@ async def test_concurrent_requests_succeed_and_bad_ones_get_4xx(base_url):
 class FailingAssistant:
     """Stands in for an Assistant whose pipeline raises; the error text must not reach the client."""
 
-    async def aask(self, question, history, *, top_k=None, mode=None) -> Answer:
+    async def aask(self, question, history, *, top_k=None, mode=None, filters=None) -> Answer:
         raise RuntimeError("secret detail /srv/index/chunks.sqlite")
 
 

@@ -132,7 +132,7 @@ class Slow:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
-    async def aask(self, question, history, *, top_k=None, mode=None) -> Answer:
+    async def aask(self, question, history, *, top_k=None, mode=None, filters=None) -> Answer:
         await asyncio.sleep(self.seconds)
         return Answer(question=question, text="好。", citations=[], refused=True, refusal_kind="not_covered")
 

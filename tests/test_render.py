@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.types import Answer, Citation, Document
+from assistant.ui.corpus_view import documents_rows, header_html, search_html
+from assistant.ui.export import answer_markdown
 from assistant.ui.render import (
     answer_html,
-    answer_markdown,
-    charts_html,
     citation_card,
     document_html,
-    documents_rows,
     error_html,
     find_spans,
     highlight_quote,
     quote_pieces,
     sentences,
-    strip_report_images,
 )
+from assistant.ui.report_view import charts_html, strip_report_images
 
 PASSAGE = "二、完善扶持中试基地建设政策措施\n\n对中试平台设备购置费用按非财政资金投入的一定比例给予补贴。加强市级科技计划项目对科技成果中试项目的资金支持。"
 QUOTE = "对中试平台设备购置费用按非财政资金投入的一定比例给予补贴。"
@@ -216,7 +216,7 @@ def test_documents_rows_follow_column_order():
         document = document("x")
         chunks = 3
 
-    assert documents_rows([Info()]) == [["d1", "标题<T>", "泉科函〔2023〕63号", "", "", "", "", 3]]
+    assert documents_rows([Info()]) == [["标题<T>", "泉科函〔2023〕63号", "", "", "", "", 3, "d1.txt"]]
 
 
 def test_answer_html_shows_timings_only_with_scores():
@@ -226,8 +226,41 @@ def test_answer_html_shows_timings_only_with_scores():
 
 
 def test_rejection_reasons_read_in_chinese_with_the_english_kept():
-    from assistant.ui.render import reason_zh
+    from assistant.ui.corpus_view import reason_zh
 
     assert reason_zh("binary file, not text") == "二进制文件，不是文本（binary file, not text）"
     assert reason_zh("file too large (limit 10 bytes)").startswith("文件过大（file too large")
     assert reason_zh("something new") == "something new"
+
+
+def test_document_view_shows_kind_in_words_and_no_internal_id():
+    shown = document_html(replace(document("正文"), kind="reply", doc_id="quanzhou-2023-63-x"))
+    assert "答复" in shown and "reply" not in shown and "quanzhou-2023-63-x" not in shown
+
+
+def test_english_answer_glosses_amounts_in_html_and_markdown():
+    english = answer(question="What subsidy does a platform get?", text="Xiamen | 2000万元 | “最高300万元”[1]")
+    assert "2000万元 (20 million yuan)" in answer_html(english, 0)
+    assert "(300万元 = 3 million yuan)" in answer_markdown(english)
+    assert "(20 million yuan)" not in answer_html(answer(text="厦门：2000万元[1]"), 0)
+
+
+def test_sources_are_collapsible_and_scope_is_shown():
+    shown = answer_html(answer(scope="仅在：厦门 · 2025年以后"), 0)
+    assert '<details class="pqa-sources" open>' in shown
+    assert '<div class="pqa-scope">仅在：厦门 · 2025年以后</div>' in shown
+
+
+def test_header_lists_the_cities_and_issuers_of_the_documents():
+    docs = [replace(document("x"), city="杭州", issuer="杭州市科学技术局"), replace(document("y"), city="泉州")]
+    shown = header_html(docs)
+    assert ("2 份文件" in shown and "杭州、泉州" in shown) or "泉州、杭州" in shown
+    assert "杭州市科学技术局" in shown
+
+
+def test_corpus_search_marks_every_word_in_matching_passages():
+    from assistant.types import Chunk
+
+    chunks = [Chunk("d#0", "d", "对中试平台给予补贴。", "一、", 0), Chunk("d#1", "d", "其他内容。", "二、", 1)]
+    shown = search_html("中试 补贴", chunks, {"d": "某通知"})
+    assert "找到 1 个段落" in shown and shown.count('<mark class="pqa-hit">') == 2 and "某通知" in shown

@@ -187,7 +187,7 @@ def test_corpus_tab_lists_documents_with_metadata(browser, full_url):
     table = page.locator("#pqa-docs")
     expect(table).to_contain_text("泉科函〔2023〕63号")
     text = table.text_content() or ""
-    for expected in ("quanzhou-2023-63-reply-pilot-bases", "泉州市科学技术局", "2025-05-20", "厦门", "plan"):
+    for expected in ("quanzhou-2023-63-reply-pilot-bases.txt", "泉州市科学技术局", "2025-05-20", "厦门", "规划"):
         assert expected in text
     assert "5 份文档" in page.locator("#pqa-corpus-status").inner_text()
     screenshot(page, "corpus-tab.png")
@@ -277,6 +277,7 @@ def test_evaluation_tab_shows_report_and_charts(browser, small_app):
     _, url = small_app
     page = open_page(browser, url)
     page.get_by_role("tab", name=re.compile("评测")).click()
+    page.locator("#pqa-full-report").get_by_text("完整报告 Full report").click()
     page.locator("#pqa-report").get_by_text("Evaluation report — test").wait_for()
     assert page.locator("#pqa-charts img[alt='chart.png']").count() == 1
     assert "95%" in page.locator("#pqa-report").inner_text()

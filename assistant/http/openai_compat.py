@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 
 from assistant.http.limits import Guards
 from assistant.http.routes import SSE_HEADERS, STREAM_ERROR, sse
-from assistant.http.schemas import ApiError, ChatRequest, answer_json, error_responses
+from assistant.http.schemas import ApiError, ChatRequest, answer_json, error_responses, read_filters
 from assistant.http.usage import cited, sources_block, truncate, usage
 from assistant.types import Answer
 from assistant.ui.render import sentences
@@ -52,6 +52,7 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "citations": answer_json(answer)["citations"],
         "refused": answer.refused,
         "refusal_kind": answer.refusal_kind,
+        "scope": answer.scope,
     }
 
 
@@ -96,8 +97,11 @@ def openai_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) ->
         question, history = chat_question(request)
         mode = modes[request.model]
         prompt = [m.plain_text() for m in request.messages]
+        scope = read_filters(request.filters)
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": request.model}
-        answer = await guards.slots.run(lambda: assistant.aask(question, history, top_k=request.top_k, mode=mode))
+        answer = await guards.slots.run(
+            lambda: assistant.aask(question, history, top_k=request.top_k, mode=mode, filters=scope)
+        )
         answer, content, finish = shaped(answer, request, sources)
         counted = usage(prompt, content)
         if not request.stream:

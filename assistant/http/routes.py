@@ -29,6 +29,7 @@ from assistant.http.schemas import (
     checked,
     document_json,
     error_responses,
+    read_filters,
 )
 from assistant.types import Answer
 
@@ -45,7 +46,13 @@ def sse(data: Any, event: str | None = None) -> str:
 
 
 async def answer_stream(
-    assistant: Any, question: str, history: list[dict], top_k: int | None, mode: str | None, strict: bool = True
+    assistant: Any,
+    question: str,
+    history: list[dict],
+    top_k: int | None,
+    mode: str | None,
+    filters: Any = None,
+    strict: bool = True,
 ) -> AsyncIterator[str | Answer]:
     """Partial texts, then the final Answer.
 
@@ -56,10 +63,10 @@ async def answer_stream(
     async def items() -> AsyncIterator[str | Answer]:
         astream = getattr(assistant, "astream", None)
         if astream is not None:
-            async for item in astream(question, history, top_k=top_k, mode=mode):
+            async for item in astream(question, history, top_k=top_k, mode=mode, filters=filters):
                 yield item
             return
-        answer = await assistant.aask(question, history, top_k=top_k, mode=mode)
+        answer = await assistant.aask(question, history, top_k=top_k, mode=mode, filters=filters)
         if answer.refusal_kind != "invalid_question":
             for line in _LINE_END.split(answer.text):
                 if line:
@@ -102,8 +109,9 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
         """Answer a question with numbered citations."""
         request = cast(AskRequest, body)
         history = [t.model_dump() for t in request.history]
+        scope = read_filters(request.filters)
         answer = await guards.slots.run(
-            lambda: assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode)
+            lambda: assistant.aask(request.question, history, top_k=request.top_k, mode=request.mode, filters=scope)
         )
         return answer_json(checked(answer))
 
@@ -120,10 +128,11 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
         """Server-sent events: `delta` {text} as the answer grows, then `answer` (AnswerOut); `error` on failure."""
         request = cast(AskRequest, body)
         history = [t.model_dump() for t in request.history]
+        scope = read_filters(request.filters)
         # The slot and the time limit cover the work done here (retrieval, the extractive answer) up to the
         # first text; an LLM's remaining stream is remote and bounded by its own timeout.
         items = await guards.slots.run(
-            lambda: answer_stream(assistant, request.question, history, request.top_k, request.mode)
+            lambda: answer_stream(assistant, request.question, history, request.top_k, request.mode, scope)
         )
 
         async def events() -> AsyncIterator[str]:

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException
 
-from assistant.types import Answer
+from assistant.retrieve.scope import ScopeError, scope_from_filters
+from assistant.types import Answer, Scope
 
 
 def _json_integer(value: Any) -> Any:
@@ -32,6 +33,29 @@ class Turn(BaseModel):
 HAS_WORDS = r"[^\W_]"
 
 
+Names = str | list[str]
+DATE = r"^(?:19|20)\d{2}(?:-(?:0?[1-9]|1[0-2])(?:-(?:0?[1-9]|[12]\d|3[01]))?)?$"
+Day = Annotated[str, Field(pattern=DATE)] | Annotated[int, Field(ge=1900, le=2099), BeforeValidator(_json_integer)]
+
+
+class FiltersIn(BaseModel):
+    """Answer from these documents only; singular and plural keys alike (city or cities, …)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
+    city: Names | None = None
+    cities: Names | None = None
+    issuer: Names | None = None
+    issuers: Names | None = None
+    kind: Names | None = Field(
+        default=None, description="reply/答复, plan/规划, news/新闻, notice/通知, measures/政策措施"
+    )
+    kinds: Names | None = None
+    doc_id: Names | None = None
+    doc_ids: Names | None = None
+    date_from: Day | None = Field(default=None, description="inclusive: 2025, 2025-05 or 2025-05-20")
+    date_to: Day | None = None
+
+
 class AskRequest(BaseModel):
     # extra="forbid": a misspelt option fails loudly; python-re: the pattern means what the pipeline and
     # the schema's readers (hypothesis, schemathesis) take it to mean
@@ -40,6 +64,7 @@ class AskRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list, max_length=100)
     top_k: TopK | None = None
     mode: Literal["extractive", "llm"] | None = None
+    filters: FiltersIn | None = None  # answer from those documents only
 
 
 class CitationOut(BaseModel):
@@ -65,6 +90,7 @@ class AnswerOut(BaseModel):
     mode: str
     citations: list[CitationOut]
     timings: dict[str, float]
+    scope: str = ""  # the filters applied, in words ("仅在：厦门 · 2025年以后")
 
 
 class DocumentOut(BaseModel):
@@ -125,6 +151,7 @@ class ChatRequest(BaseModel):
     max_tokens: TokenCount | None = Field(default=None, description="cut the answer at the last sentence that fits")
     max_completion_tokens: TokenCount | None = Field(default=None, description="the newer name of max_tokens")
     top_k: TopK | None = None
+    filters: FiltersIn | None = Field(default=None, description="an extra field: as in /api/ask")
 
 
 class ErrorBody(BaseModel):
@@ -196,6 +223,14 @@ def checked(answer: Answer) -> Answer:
     if answer.refusal_kind == "invalid_question":
         raise ApiError(400, answer.text, "invalid_question")
     return answer
+
+
+def read_filters(filters: FiltersIn | None) -> Scope:
+    """The request's filters as a Scope, or a 400 naming what cannot be read."""
+    try:
+        return scope_from_filters(filters.model_dump(exclude_none=True) if filters is not None else None)
+    except ScopeError as exc:
+        raise ApiError(400, str(exc), "invalid_filters") from exc
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

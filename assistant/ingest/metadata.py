@@ -17,7 +17,14 @@ _LABELLED_DATE = re.compile(
     r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 )
 _SOURCE_DATE = re.compile(r"^(?:供稿|来源|作者|发布)[^\n]{0,40}?(\d{4})-(\d{1,2})-(\d{1,2})", re.MULTILINE)
-_DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$", re.MULTILINE)
+# A date standing on its own line (a signature or a dateline), as Word documents often space it: "2025 年 5 月 20 日".
+_DATE_LINE = re.compile(
+    r"^[ \t]*(\d{4})[ \t]*年[ \t]*(\d{1,2})[ \t]*月[ \t]*(\d{1,2})[ \t]*日[ \t]*(?:发布|印发|起施行)?[ \t]*$",
+    re.MULTILINE,
+)
+# A full date inside a short line of the head ("发布 2025-03-18 浏览次数", "日期：2025.3.18").
+_HEAD_DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
+_SHORT_LINE = 40
 _LABELLED_ISSUER = re.compile(r"(?:发布机构|发文机关|发文单位|发布单位)\s*[:：]\s*([^\s|｜]+)")
 _ISSUER_LINE = re.compile(r"^#*\s*([\u4e00-\u9fa5（）()]{2,30}(?:局|委员会|政府|办公厅|办公室|厅|部|院|中心))$")
 _TITLE_LINE = re.compile(
@@ -64,10 +71,16 @@ def find_doc_number(text: str, head: list[str]) -> str:
 
 
 def find_date(text: str, doc_number: str) -> str:
-    """ISO date from a label, a news source line or a signature line; else the 文号's year."""
-    for pattern in (_LABELLED_DATE, _SOURCE_DATE, _DATE_LINE):
-        found = pattern.search(text)
-        if found:
+    """ISO date from a label, a news source line, a date line or a short head line with a date; else the 文号's year."""
+    head = [line for line in text.split("\n")[: _HEAD_LINES * 3] if len(line.strip()) <= _SHORT_LINE]
+    for pattern, where in (
+        (_LABELLED_DATE, text),
+        (_SOURCE_DATE, text),
+        (_DATE_LINE, text),
+        (_HEAD_DATE, "\n".join(head)),
+    ):
+        found = pattern.search(where)
+        if found and 1 <= int(found.group(2)) <= 12 and 1 <= int(found.group(3)) <= 31:
             year, month, day = found.groups()
             return f"{year}-{int(month):02d}-{int(day):02d}"
     year = DOC_NUMBER.search(doc_number)
@@ -94,7 +107,7 @@ def find_title(head: list[str], issuer: str) -> str:
             return found.group(1).strip()
     for above, line in itertools.pairwise(head):
         if _SOURCE_MARK.match(line) and len(above) <= _MAX_TITLE_CHARS:
-            return above
+            return above.lstrip("#* ").rstrip("* ")  # an HTML <h1> or a Word heading arrives as "# …"
     for line in head:
         found = _MARKDOWN_HEADING.match(line)
         if found and found.group(1) != issuer:

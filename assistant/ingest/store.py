@@ -305,13 +305,25 @@ class Index:
             df=dict(df),
         )
 
-    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
+    def dense_search(
+        self, query_vector: np.ndarray, k: int, doc_ids: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks, only of `doc_ids` when given (a Chroma `where`)."""
+        from llama_index.core.vector_stores.types import (
+            FilterOperator,
+            MetadataFilter,
+            MetadataFilters,
+            VectorStoreQuery,
+        )
 
+        where = (
+            MetadataFilters(filters=[MetadataFilter(key="doc_id", value=sorted(doc_ids), operator=FilterOperator.IN)])
+            if doc_ids
+            else None
+        )
         try:
             result = self.vector_store.query(
-                VectorStoreQuery(query_embedding=query_vector.tolist(), similarity_top_k=k)
+                VectorStoreQuery(query_embedding=query_vector.tolist(), similarity_top_k=k, filters=where)
             )
         except Exception as exc:  # a damaged or unreachable vector store: keyword search still answers
             log.warning("dense search failed, answering from keyword search alone: %s", exc)

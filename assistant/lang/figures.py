@@ -210,3 +210,51 @@ def value_kinds(text: str) -> set[str]:
     if _ANY_NUMBER.search(bare):
         kinds.add("number")  # a figure with no unit of its own (a table cell whose unit is elsewhere)
     return kinds
+# An amount of money as Chinese text writes it: 2000万元, 1.29亿元, 500元 (not inside a quote; see gloss_amounts).
+_AMOUNT = re.compile(
+    r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*(?:万亿|亿|万)?元|(?<![\d.,])\d+(?:\.\d+)?\s*(?:万亿|亿|万)?元"
+)
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」")
+
+
+def amount_in_english(value: Decimal) -> str:
+    """A yuan amount in English words: 2E7 → "20 million yuan", 1.29E8 → "129 million yuan", 5E5 → "500,000 yuan"."""
+    for size, word in ((Decimal(10**12), "trillion"), (Decimal(10**9), "billion"), (Decimal(10**6), "million")):
+        if value >= size:
+            return f"{_plain(value / size)} {word} yuan"
+    return f"{value:,.0f} yuan" if value == value.to_integral() else f"{value:,} yuan"
+
+
+def _plain(number: Decimal) -> str:
+    text = f"{number.normalize():f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def gloss_amounts(text: str) -> str:
+    """English-frame text with each Chinese amount glossed from its parsed value: "2000万元 (20 million yuan)".
+
+    Quoted passages (“…”) stay verbatim: the amounts inside a quote are glossed after it and its [n] markers
+    ("“…2000万元…”[1] (2000万元 = 20 million yuan)"); an amount already followed by a gloss is left alone.
+    """
+    out, cursor = [], 0
+    for quote in [*_QUOTED.finditer(text), None]:
+        end = quote.start() if quote else len(text)
+        out.append(_AMOUNT.sub(_glossed, text[cursor:end]))
+        if quote is None:
+            break
+        markers = re.match(r"(?:\[\d+\])*", text[quote.end() :])
+        cursor = quote.end() + (markers.end() if markers else 0)
+        glosses = [
+            f"{m.group(0)} = {amount_in_english(f[0].value)}"
+            for m in _AMOUNT.finditer(quote.group(0))
+            if (f := extract_figures(m.group(0)))
+        ]
+        out.append(text[quote.start() : cursor] + (f" ({'; '.join(dict.fromkeys(glosses))})" if glosses else ""))
+    return "".join(out)
+
+
+def _glossed(match: re.Match[str]) -> str:
+    figures = extract_figures(match.group(0))
+    if not figures or match.string[match.end() : match.end() + 2] == " (":
+        return match.group(0)
+    return f"{match.group(0)} ({amount_in_english(figures[0].value)})"

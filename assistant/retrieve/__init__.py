@@ -35,8 +35,11 @@ class Retriever:
         self.settings = settings
         self.mode = mode
 
-    def dense(self, query: Query, snap: Snapshot, within: set[str] | None = None) -> list[tuple[str, float]]:
-        """Chunks by cosine similarity to the question, optionally only inside the documents `within`."""
+    def dense(
+        self, query: Query, snap: Snapshot, within: set[str] | None = None, allowed: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Chunks by cosine similarity to the question, only inside `within` (named or allowed documents);
+        `allowed` (a scope the user chose) is applied inside Chroma, so a small scope still fills its k."""
         if query.english and query.expansions:
             # The multilingual model matches English to Chinese loosely; averaging with the embedding of
             # the question's Chinese glossary terms pulls the query toward the Chinese wording (measured).
@@ -46,7 +49,7 @@ class Retriever:
         else:
             vector = self.embedder.embed_queries([query.text])[0]
         k = self.settings.candidate_k
-        found = self.index.dense_search(vector, k * (self.settings.named_depth if within is not None else 1))
+        found = self.index.dense_search(vector, k * (self.settings.named_depth if within is not None else 1), allowed)
         keep = [(cid, score) for cid, score in found if cid in snap.chunks]
         if within is not None:
             keep = [(cid, score) for cid, score in keep if snap.chunks[cid].doc_id in within]
@@ -70,12 +73,14 @@ class Retriever:
     def retrieve(self, intent: Intent, top_k: int, allowed: set[str] | None = None) -> list[Hit]:
         """The top_k chunks for a question, best first; `allowed` (doc_ids) is a scope the user chose."""
         snap = self.snapshot()
-        if not snap.chunks:
+        if not snap.chunks or allowed == set():
             return []
         named = set(intent.constraints.documents)
-        within = named & allowed if named and allowed is not None else (named or allowed)
+        if allowed is not None:
+            named &= allowed
+        within = named or allowed  # both rankings are masked to these documents
         query = intent.query
-        dense = self.dense(query, snap, within) if self.mode in ("hybrid", "dense") else []
+        dense = self.dense(query, snap, within, allowed) if self.mode in ("hybrid", "dense") else []
         keyword = self.keyword(query, snap, within) if self.mode in ("hybrid", "bm25") else []
         by_place = set() if named else place_documents(intent.constraints.places, snap.docs)
         if by_place:

@@ -1,0 +1,49 @@
+"""Uploaded .docx/.html documents keep their title (no stray "# ") and their full date."""
+
+from __future__ import annotations
+
+import io
+
+import docx
+
+from assistant.ingest.clean import clean_text
+from assistant.ingest.metadata import extract_metadata
+from assistant.ingest.readers import read_text
+
+
+def docx_bytes(*paragraphs: tuple[str, int | None]) -> bytes:
+    document = docx.Document()
+    for text, level in paragraphs:
+        document.add_heading(text, level=level) if level else document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_docx_heading_title_and_spaced_signature_date_are_kept():
+    data = docx_bytes(
+        ("关于支持中试平台建设的通知", 1),
+        ("一、对中试平台给予最高500万元资助。", None),
+        ("杭州市科学技术局", None),
+        ("2025 年 5 月 20 日", None),
+    )
+    fields = extract_metadata(clean_text(read_text(data, ".docx")))
+    assert fields["title"] == "关于支持中试平台建设的通知"
+    assert fields["date"] == "2025-05-20"
+
+
+def test_docx_dateline_with_a_word_after_it_keeps_month_and_day():
+    data = docx_bytes(
+        ("杭州市科学技术局", None),
+        ("关于支持中试平台建设的通知", 1),
+        ("2025年3月18日 发布", None),
+        ("一、对中试平台给予最高500万元资助。", None),
+    )
+    assert extract_metadata(clean_text(read_text(data, ".docx")))["date"] == "2025-03-18"
+
+
+def test_html_headline_above_a_source_line_has_no_markdown_mark():
+    page = "<html><body><h1>杭州推出中试平台新政</h1><p>发布时间：2025年03月18日</p><p>正文。</p></body></html>"
+    fields = extract_metadata(clean_text(read_text(page.encode(), ".html")))
+    assert fields["title"] == "杭州推出中试平台新政"
+    assert fields["date"] == "2025-03-18"
