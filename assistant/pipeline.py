@@ -335,7 +335,9 @@ class Assistant:
             return talk
         if scope and not documents_in_scope(scope, snap.docs.values()) and snap.chunks:
             where = describe_scope(scope, {d.doc_id: d.title for d in snap.docs.values()})
-            text = f"文档库中没有符合筛选条件（{where}）的文档，请放宽筛选。 / No document matches the filter ({where})."
+            text = (
+                f"文档库中没有符合筛选条件（{where}）的文档，请放宽筛选。 / No document matches the filter ({where})."
+            )
             return Answer(
                 question=question, text=text, citations=[], refused=True, refusal_kind="empty_scope", scope=where
             )

@@ -70,6 +70,6 @@ def test_schemathesis_finds_no_failure_with_every_check(base_url: str, token: st
         run.stdout[-6000:]
         + run.stderr[-2000:]
         + "\n"
-        + "\n".join(l for l in run.stdout.splitlines() if l.startswith(("___", "- ST", "[")))
+        + "\n".join(line for line in run.stdout.splitlines() if line.startswith(("___", "- ST", "[")))
     )
     assert " generated, " in run.stdout and " passed" in run.stdout.split("Test cases:")[-1]

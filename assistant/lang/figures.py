@@ -210,6 +210,8 @@ def value_kinds(text: str) -> set[str]:
     if _ANY_NUMBER.search(bare):
         kinds.add("number")  # a figure with no unit of its own (a table cell whose unit is elsewhere)
     return kinds
+
+
 # An amount of money as Chinese text writes it: 2000万元, 1.29亿元, 500元 (not inside a quote; see gloss_amounts).
 _AMOUNT = re.compile(
     r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*(?:万亿|亿|万)?元|(?<![\d.,])\d+(?:\.\d+)?\s*(?:万亿|亿|万)?元"
