@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from assistant.answer.lead import lead_line, newest_first
 from assistant.answer.refusal import judge, refusal_text
 from assistant.answer.score import WANTED_VALUES, score_candidates
+from assistant.answer.tables import Pick, cells, superlative
 from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import RATIO_PHRASE, extract_figures
@@ -196,6 +197,10 @@ def compose_answer(
             refused=True,
             refusal_kind=verdict.kind,
         )
+    if intent.answer_type == "superlative":
+        pick = superlative(intent, list(hits), snap)
+        if pick is not None:
+            return _picked(intent, pick, snap)
     # The sentences that meet every constraint lead. Others follow only where the question asks for breadth (a
     # list, a comparison) or for no particular value: beside a figure asked for, they are near misses.
     meeting = {id(c) for c in verdict.quoted}
@@ -223,6 +228,20 @@ def compose_answer(
         lead = lead_line(intent, chosen, hits, numbers)
         text = f"{lead}\n{text}" if lead else text
     return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _picked(intent: Intent, pick: Pick, snap: Snapshot) -> Answer:
+    """A superlative computed over a table: the row's name and value first, then the row's cells, cited."""
+    name_cell = next((f"{h}: {v}" for h, v in cells(pick.row) if v == pick.name), pick.name)
+    quote = f"{name_cell} | {pick.column}: {pick.value}"
+    citation = citation_for(Hit(chunk=pick.row, score=0.0), snap, 1, quote)
+    label = source_label(snap, pick.row.doc_id, intent.english)
+    if intent.english:
+        lead = f"Answer: {pick.name} ({pick.column}: {pick.value}, compared over every row of the table)[1]"
+    else:
+        lead = f"答：{pick.name}（{pick.column}: {pick.value}，比较该表各行得出）[1]"
+    text = f"{lead}\n{label}{': ' if intent.english else '：'}“{quote}”[1]"
+    return Answer(question=intent.question, text=text, citations=[citation], refused=False)
 
 
 def _with_list_items(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from assistant.lang.lexicon import YEAR, Lexicon, is_english, normalize_query
 from assistant.lang.places import gazetteer
@@ -144,9 +145,14 @@ def read_intent(
         answer_type = vocab.answer_type(text)
     compare = bool(vocab.compare.search(text)) or len(constraints.places) > 1 or len(documents) > 1
     compare = compare or len(constraints.years) > 1
+    query = build_query(text, asked, lexicon)
+    if answer_type == "superlative":
+        # "最大/最少" says which row to pick, not what a passage is about: no passage is expected to contain it.
+        extreme = [(t, f) for t, f in query.concepts if vocab.largest.fullmatch(t) or vocab.smallest.fullmatch(t)]
+        query = replace(query, concepts=[c for c in query.concepts if c not in extreme])
     return Intent(
         question=question,
-        query=build_query(text, asked, lexicon),
+        query=query,
         answer_type=answer_type,
         constraints=constraints,
         wants_list=answer_type == "list" or vocab.asks("list", asked),

@@ -32,6 +32,8 @@ class Vocabulary:
     period: re.Pattern[str]
     part_separators: re.Pattern[str]
     part_asks: re.Pattern[str]
+    largest: re.Pattern[str]
+    smallest: re.Pattern[str]
 
     def answer_type(self, text: str) -> AnswerType:
         """The first answer type whose wording the text uses; "explanation" when none does."""
@@ -70,4 +72,6 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         period=_compile(data["periods"]["pattern"]),
         part_separators=_compile(data["parts"]["separators"]),
         part_asks=_compile(data["parts"]["asks"]),
+        largest=_compile(data["superlative"]["largest"]),
+        smallest=_compile(data["superlative"]["smallest"]),
     )
