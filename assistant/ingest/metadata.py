@@ -28,7 +28,7 @@ _SHORT_LINE = 40
 _LABELLED_ISSUER = re.compile(r"(?:发布机构|发文机关|发文单位|发布单位)\s*[:：]\s*([^\s|｜]+)")
 _ISSUER_LINE = re.compile(r"^#*\s*([\u4e00-\u9fa5（）()]{2,30}(?:局|委员会|政府|办公厅|办公室|厅|部|院|中心))$")
 _TITLE_LINE = re.compile(
-    r"^#*\s*\**\s*(关于.{2,80}?(?:答复|通知|意见|办法|措施|规划|决定|方案|报告|批复|规定|细则))\s*\**$"
+    r"^#*\s*\**\s*((?:[\u4e00-\u9fa5（）()、]{2,40}?)?关于.{2,80}?(?:答复|通知|意见|办法|措施|规划|决定|方案|报告|批复|规定|细则))\s*\**$"
 )
 _SOURCE_MARK = re.compile(r"^(?:供稿|来源|发布时间)\s*[:：]", re.MULTILINE)
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+\**\s*(.+?)\s*\**$")
@@ -100,7 +100,7 @@ def find_issuer(text: str, head: list[str]) -> str:
 
 
 def find_title(head: list[str], issuer: str) -> str:
-    """A 关于… title line, the headline above a news source line, a heading, or a leading 《…》."""
+    """A "(issuer)关于…" title line, the headline above a news source line, a heading, or a leading 《…》."""
     for line in head:
         found = _TITLE_LINE.match(line)
         if found:
@@ -140,13 +140,15 @@ def find_city(issuer: str, title: str, head: list[str] | None = None) -> str:
 
 
 def guess_kind(title: str, text: str) -> str:
-    """reply | plan | news | measures | other, from the title and news markers."""
+    """reply | plan | news | notice | measures | other, from the title and news markers."""
     if "答复" in title or _REPLY_MARK.search(text[:3000]):
         return "reply"
     if "规划" in title:
         return "plan"
     if _SOURCE_MARK.search(text[:2000]) or "新闻" in text[:300]:
         return "news"
+    if re.search(r"通知|通告|公告", title):
+        return "notice"
     if re.search(r"措施|办法|细则|意见|方案|政策", title):
         return "measures"
     return "other"
