@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,8 +55,11 @@ def serve_app(assistant, report_dir: Path | None = None, mounted: bool = False, 
 
 @contextmanager
 def chromium() -> Iterator[object]:
-    """A headless Debian chromium, or a skip when it (or playwright) is not installed."""
+    """A headless Debian chromium, or a skip when it (or playwright) is not installed; in CI (CI=true) a
+    missing browser fails the tests instead: `make test` installs it, so its absence is a broken setup."""
     if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian chromium is missing in CI: `make system-deps` should have installed it")
         pytest.skip("Debian chromium is not installed (run `make system-deps`)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:

@@ -64,3 +64,13 @@ def make_settings(tmp_path: Path, **overrides) -> Settings:
     corpus.mkdir(exist_ok=True)
     shutil.copy(CORPUS / "glossary.toml", corpus / "glossary.toml")
     return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **overrides)
+
+
+FULL_CORPUS_FIXTURES = {"assistant", "corpus_settings"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that builds or uses the full-corpus index is `slow`, so `make test-fast` leaves it out."""
+    for item in items:
+        if FULL_CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import time
 
 import pytest
@@ -10,8 +11,8 @@ from conftest import make_settings
 from fake_openai import FakeOpenAI, Messages, Reply, closed_port
 
 from assistant import Assistant
-from assistant.answer.llm import BAD_CITATION, FAILED_CHECK, UNAVAILABLE, build_llm
-from assistant.answer.prompts import PromptSet
+from assistant.answer.llm import BAD_CITATION, FAILED_CHECK, UNAVAILABLE, LLMAnswerer, build_llm
+from assistant.answer.prompts import PROMPTS_DIR, PromptSet
 
 PILOT = """泉州市科学技术局
 
@@ -87,7 +88,21 @@ def test_correct_reply_is_returned_in_llm_mode(base, fake):
     assert answer.text == "泉州对新认定的市级中试基地最高给予500万元补助[1]。"
     assert len(answer.citations) == 1 and "500万元" in answer.citations[0].text
     assert answer.verification == []
-    assert answer.prompt_hash == PromptSet.load().hash
+
+
+def test_answer_records_which_prompts_wrote_it(base, fake, tmp_path):
+    fake.script(citing("泉州对新认定的市级中试基地最高给予500万元补助[{n}]。", "500万元"))
+    first = with_llm(base, fake.base_url).ask(QUESTION)
+    edited = tmp_path / "prompts"
+    shutil.copytree(PROMPTS_DIR, edited)
+    (edited / "system.md").write_text(
+        (edited / "system.md").read_text(encoding="utf-8") + "\n（改过的提示）\n", encoding="utf-8"
+    )
+    other = with_llm(base, fake.base_url)
+    other.llm = LLMAnswerer(other.llm.llm, PromptSet.load(edited))
+    fake.script(citing("泉州对新认定的市级中试基地最高给予500万元补助[{n}]。", "500万元"))
+    second = other.ask(QUESTION)
+    assert first.prompt_hash and second.prompt_hash and first.prompt_hash != second.prompt_hash
 
 
 def test_invented_amount_sentence_is_dropped(base, fake):

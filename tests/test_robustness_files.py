@@ -353,7 +353,13 @@ def assert_chunks_cover(document: Document) -> None:
     assert all(covered[i] for i, ch in enumerate(text) if not ch.isspace())
 
 
-@settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(text=st.text(max_size=300), encoding=st.sampled_from(ENCODINGS))
 def test_any_text_in_any_encoding_loads_or_is_rejected_by_name(tmp_path: Path, text: str, encoding: str) -> None:
     path = tmp_path / "fuzz.txt"
@@ -362,6 +368,10 @@ def test_any_text_in_any_encoding_loads_or_is_rejected_by_name(tmp_path: Path, t
         document = load_file(path)
     except DocumentError as exc:
         assert str(exc).startswith("fuzz.txt: ")
+        # Only text with little to read may be rejected: characters no text file holds, or too few letters and
+        # digits to tell its encoding apart (three bytes of GB18030 are also valid Big5).
+        unreadable = [ch for ch in text if not (ch.isprintable() or ch in "\n\t\r")]
+        assert unreadable or sum(ch.isalnum() for ch in text) < 12, f"readable text rejected: {exc}"
         return
     assert document.text.strip() and "\r" not in document.text
     assert_chunks_cover(document)

@@ -141,7 +141,12 @@ async def test_load_with_malformed_requests_fails_no_well_formed_one(base_url: s
     for call, response in good:
         if call.path == "/api/ask":
             body = response.json()
-            assert body["citations"] or body["refused"], call.kind
+            # Under load the answers stay what they are alone: answered with citations, or (the one question
+            # about a city no document covers) refused.
+            if call.kind == "ask-unanswerable":
+                assert body["refused"] and not body["citations"], call.kind
+            else:
+                assert not body["refused"] and body["citations"], call.kind
     assert [(c.kind, r.status_code) for c, r in bad if not 400 <= r.status_code < 500] == []
     for call, response in bad:
         error = response.json()["error"]
