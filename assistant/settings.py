@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     llm_context_window: int = 8192
     llm_max_tokens: int = 512
 
+    # Replicas: how often a process compares the store's generation with its snapshot's (one SQLite read).
+    reload_check_s: float = 1.0
+
     # Ingest limits.
     max_file_bytes: int = 64 * 1024 * 1024
 

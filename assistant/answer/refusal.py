@@ -94,7 +94,7 @@ def _missing_constraints(ev: Evidence) -> list[str]:
     missing = [p for p in ev.query.places if p not in cities and not _place_in(p, joined, ev.lexicon, cities)]
     missing += [y for y in dict.fromkeys(YEAR.findall(ev.query.text)) if y not in joined]
     # A planning period ("十五五") counts as covered when any retrieved document mentions it.
-    hit_docs = " ".join(ev.snap.docs[h.chunk.doc_id].text for h in ev.hits if h.chunk.doc_id in ev.snap.docs)
+    hit_docs = " ".join(ev.snap.document_text(d) for d in dict.fromkeys(h.chunk.doc_id for h in ev.hits))
     missing += [p for p in dict.fromkeys(_PERIOD.findall(ev.query.text)) if p not in hit_docs]
     return missing
 
