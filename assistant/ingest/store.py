@@ -46,11 +46,17 @@ def indexed_text(doc: Document, chunk: Chunk) -> str:
     return f"{context}\n{chunk.text}" if context else chunk.text
 
 
-def open_vector_store(settings: Any) -> Any:
-    """A llama-index ChromaVectorStore: embedded PersistentClient, or HttpClient when a host is set."""
+@dataclass(frozen=True)
+class VectorStore:
+    """The Chroma collection, as `client` (the attribute llama-index's ChromaVectorStore gives it)."""
+
+    client: Any
+
+
+def open_vector_store(settings: Any) -> VectorStore:
+    """The Chroma collection: embedded PersistentClient, or HttpClient when a host is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
@@ -61,7 +67,7 @@ def open_vector_store(settings: Any) -> Any:
     collection = client.get_or_create_collection(
         settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
     )
-    return ChromaVectorStore(chroma_collection=collection)
+    return VectorStore(collection)
 
 
 def forget_local_client(path: Path) -> None:
