@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import sqlite3
 import threading
 import time
@@ -126,7 +127,8 @@ class CachedEmbedder:
             self._db = sqlite3.connect(str(cache_path), check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
-        self._memory: dict[str, np.ndarray] = {}
+        self._memory: dict[str, np.ndarray] = {}  # the latest vectors, in insertion order
+        self.memory_limit = 20_000  # ~30 MB at 384 dimensions: a serving process must not grow with its questions
 
     def _key(self, role: str, text: str) -> str:
         return hashlib.sha256(f"{self.name}\x00{role}\x00{text}".encode()).hexdigest()
@@ -146,6 +148,8 @@ class CachedEmbedder:
 
     def _store(self, items: dict[str, np.ndarray]) -> None:
         self._memory.update(items)
+        for key in list(itertools.islice(self._memory, max(len(self._memory) - self.memory_limit, 0))):
+            del self._memory[key]  # oldest first; the SQLite cache still has them
         if self._db is not None and items:
             with self._lock:
                 self._db.executemany(
