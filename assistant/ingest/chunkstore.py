@@ -138,6 +138,14 @@ class ChunkStore:
             self._db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self._db.execute("INSERT OR REPLACE INTO state VALUES ('dirty', 1)")
 
+    def restamp(self, stamps: dict[str, tuple[int, int]]) -> None:
+        """Record new (size, mtime_ns) of files read again and found unchanged (touched, copied)."""
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE docs SET file_size = ?, file_mtime_ns = ? WHERE doc_id = ?",
+                [(size, mtime, doc_id) for doc_id, (size, mtime) in stamps.items()],
+            )
+
     def mark_ready(self, doc_id: str) -> None:
         with self._lock, self._db:
             self._db.execute("UPDATE docs SET status = 'ready' WHERE doc_id = ?", (doc_id,))
