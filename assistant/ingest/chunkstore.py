@@ -11,10 +11,12 @@ import json
 import logging
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from assistant.ingest.load import text_key
 from assistant.types import Chunk, Document
@@ -64,6 +66,8 @@ class ChunkStore:
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"{path}: {exc}") from exc
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, Chunk] = OrderedDict()  # recently read chunks, across snapshots
+        self.cache_size = 4096
 
     def _migrate(self) -> None:
         """An index of an older format (no text column) is emptied: the next ingest rebuilds it from the embedding cache."""
@@ -82,6 +86,18 @@ class ChunkStore:
                     yield self._db
                 finally:
                     self._db.rollback()
+            except sqlite3.OperationalError:
+                raise  # locked or busy: not damage
+            except sqlite3.DatabaseError as exc:
+                raise IndexCorruptError(
+                    f"the chunk store is damaged ({exc}); restart to set it aside and rebuild the index"
+                ) from exc
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        """One statement, atomic by itself (no transaction to open and close); damage is IndexCorruptError."""
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
             except sqlite3.OperationalError:
                 raise  # locked or busy: not damage
             except sqlite3.DatabaseError as exc:
@@ -130,6 +146,7 @@ class ChunkStore:
         ]
         meta = json.dumps(asdict(replace(doc, text="")), ensure_ascii=False)
         with self._lock, self._db:
+            self._cache.clear()
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
             self._db.execute(
                 "INSERT OR REPLACE INTO docs VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
@@ -152,14 +169,14 @@ class ChunkStore:
 
     def remove(self, doc_id: str) -> None:
         with self._lock, self._db:
+            self._cache.clear()
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             self._db.execute("DELETE FROM docs WHERE doc_id = ?", (doc_id,))
             self._db.execute("INSERT OR REPLACE INTO state VALUES ('dirty', 1)")
 
     def state(self, key: str) -> int:
-        with self._readable() as db:
-            row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        return int(row[0]) if row else 0
+        rows = self._rows("SELECT value FROM state WHERE key = ?", (key,))
+        return int(rows[0][0]) if rows else 0
 
     def publish(self, generation: int) -> None:
         """Make `generation` current (its BM25 files are written) and clear the dirty mark."""
@@ -174,24 +191,42 @@ class ChunkStore:
         return {d.doc_id: d for d in (Document(**json.loads(meta)) for (meta,) in rows)}
 
     def document_text(self, doc_id: str) -> str | None:
-        with self._readable() as db:
-            row = db.execute("SELECT text FROM docs WHERE doc_id = ? AND status = 'ready'", (doc_id,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT text FROM docs WHERE doc_id = ? AND status = 'ready'", (doc_id,))
+        return rows[0][0] if rows else None
 
     def doc_with_text_key(self, key: str) -> str | None:
         with self._readable() as db:
             row = db.execute("SELECT doc_id FROM docs WHERE text_key = ? AND status = 'ready'", (key,)).fetchone()
         return row[0] if row else None
 
-    def chunk(self, chunk_id: str) -> Chunk | None:
-        """A ready document's chunk, or None."""
-        with self._readable() as db:
-            row = db.execute(
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """Those of `chunk_ids` that belong to ready documents: from the cache, the rest in one query per 500."""
+        found: dict[str, Chunk] = {}
+        with self._lock:
+            for chunk_id in chunk_ids:
+                if chunk_id in self._cache:
+                    self._cache.move_to_end(chunk_id)
+                    found[chunk_id] = self._cache[chunk_id]
+        missing = [c for c in dict.fromkeys(chunk_ids) if c not in found]
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
+            rows = self._rows(
                 f"SELECT {_CHUNK} FROM chunks c JOIN docs d ON c.doc_id = d.doc_id"
-                " WHERE c.chunk_id = ? AND d.status = 'ready'",
-                (chunk_id,),
-            ).fetchone()
-        return _chunk(row) if row else None
+                f" WHERE c.chunk_id IN ({','.join('?' * len(part))}) AND d.status = 'ready'",
+                part,
+            )
+            read = {chunk.chunk_id: chunk for chunk in map(_chunk, rows)}
+            found |= read
+            with self._lock:
+                self._cache.update(read)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return found
+
+    def forget_chunks(self) -> None:
+        """Empty the chunk cache (another process may have re-ingested a document)."""
+        with self._lock:
+            self._cache.clear()
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         with self._readable() as db:

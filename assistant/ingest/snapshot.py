@@ -28,25 +28,15 @@ EMPTY_TOKEN = "\u2205"  # stands in for a chunk without tokens (bm25s cannot ind
 
 
 class LazyChunks(Mapping[str, Chunk]):
-    """Chunks of the snapshot's documents, read from the store on demand through a bounded LRU."""
+    """Chunks of the snapshot's documents, read from the store on demand (through its bounded cache)."""
 
-    def __init__(self, store: ChunkStore, docs: Mapping[str, Document], count: int, capacity: int = 4096) -> None:
-        self._store, self._docs, self._count, self._capacity = store, docs, count, capacity
-        self._cache: OrderedDict[str, Chunk] = OrderedDict()
-        self._lock = threading.Lock()
+    def __init__(self, store: ChunkStore, docs: Mapping[str, Document], count: int) -> None:
+        self._store, self._docs, self._count = store, docs, count
 
     def __getitem__(self, chunk_id: str) -> Chunk:
-        with self._lock:
-            if chunk_id in self._cache:
-                self._cache.move_to_end(chunk_id)
-                return self._cache[chunk_id]
-        chunk = self._store.chunk(chunk_id) if isinstance(chunk_id, str) else None
+        chunk = self._store.chunks([chunk_id]).get(chunk_id) if isinstance(chunk_id, str) else None
         if chunk is None or chunk.doc_id not in self._docs:  # written after this snapshot: not visible yet
             raise KeyError(chunk_id)
-        with self._lock:
-            self._cache[chunk_id] = chunk
-            while len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
         return chunk
 
     def __contains__(self, chunk_id: object) -> bool:
@@ -166,6 +156,7 @@ def write_bm25(store: ChunkStore, target: Path) -> None:
 def read_snapshot(store: ChunkStore, root: Path, generation: int) -> Snapshot:
     """The snapshot of one generation: BM25 from `root/g<generation>` (memory-mapped), the rest from the store."""
     docs = store.ready_docs()
+    store.forget_chunks()  # a document may have been re-ingested by another process
     folder = root / f"g{generation}"
     count = store.count_chunks(ready_only=True)
     chunks = LazyChunks(store, docs, count)

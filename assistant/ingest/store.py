@@ -238,5 +238,6 @@ class Index:
             log.warning("dense search failed, answering from keyword search alone: %s", exc)
             return []
         ids, distances = result["ids"][0], result["distances"][0]
+        self.store.chunks(ids)  # one query for all of them, instead of one per `in snap.chunks` that follows
         # 1 - distance, computed as llama-index did (through exp and log) so that ties and rankings are kept.
         return [(i, 1.0 + math.log(max(math.exp(-float(d)), 1e-12))) for i, d in zip(ids, distances, strict=True)]
