@@ -103,6 +103,7 @@ class Assistant:
         self.llm = llm
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
+        self._checked = 0.0  # when the store's generation was last compared with the snapshot's
         self.retriever = Retriever(index, self.snapshot, embedder, settings.retrieval, settings.retrieval_mode)
         self.config_hash = settings.config_hash()
 
@@ -124,29 +125,46 @@ class Assistant:
         return cls(settings, index, embedder, lexicon, llm)
 
     def snapshot(self) -> Snapshot:
-        """The current consistent view of the index (rebuilt after each ingest)."""
+        """The current consistent view of the index; reloaded when any process over the index has ingested.
+
+        The store's generation number is read at most every `reload_check_s` seconds (one SQLite row).
+        """
         with self._snapshot_lock:
-            if self._snapshot is None:
+            now = time.monotonic()
+            if self._snapshot is None or (
+                now - self._checked >= self.settings.reload_check_s
+                and self.index.generation != self._snapshot.generation
+            ):
                 self._snapshot = self.index.snapshot()
+            if now - self._checked >= self.settings.reload_check_s:
+                self._checked = now
             return self._snapshot
 
     def ingest(self, progress: bool | ProgressCallback = False) -> IngestReport:
-        """Index new and changed files, drop removed ones; unchanged files cost only a hash."""
-        started = time.perf_counter()
+        """Index new and changed files, drop removed ones; a file with its indexed size and mtime is not even read."""
+        started, started_ns = time.perf_counter(), time.time_ns()
+        stamps = self.index.current_files(damaged=self.index.missing_vectors()[0])
         documents, errors = load_corpus(
-            self.settings.corpus_dir, self.settings.max_file_bytes, prefer=self.index.store.hashes()
+            self.settings.corpus_dir, self.settings.max_file_bytes, prefer=self.index.store.hashes(), known=stamps
         )
         with self.index.ingest_lock():
             todo, removed, unchanged = self.index.plan(documents)
+            current = set(unchanged)  # read again (touched, copied) but the same: remember the new size and mtime
+            self.index.store.restamp(
+                {d.doc_id: _file_stamp(d, started_ns) for d in documents if d.text and d.doc_id in current}
+            )
             known = set(self.index.store.hashes())
             chunked = [(doc, split_document(doc, self.settings.chunk_max_tokens)) for doc in todo]
             total = self.embedder.count_missing([indexed_text(doc, c) for doc, chunks in chunked for c in chunks])
             report_progress = _progress_reporter(progress, total)
             embedded = 0
             for doc, chunks in chunked:
-                embedded += self.index.write_document(doc, chunks, report_progress)
+                embedded += self.index.write_document(
+                    doc, chunks, report_progress, _file_stamp(doc, started_ns), doc.doc_id in known
+                )
             for doc_id in removed:
                 self.index.remove_document(doc_id)
+            self.index.publish(changed=bool(todo or removed))
         with self._snapshot_lock:
             self._snapshot = self.index.snapshot()
         return IngestReport(
@@ -175,10 +193,9 @@ class Assistant:
             probe = Path(scratch) / safe
             probe.write_bytes(data)
             document = load_file(probe)  # raises DocumentError with the reason
-            key = text_key(document.text)
-            for other in self.snapshot().docs.values():
-                if other.doc_id != document.doc_id and text_key(other.text) == key:
-                    raise DocumentError(safe, f"same text as {Path(other.source_path).name}, already indexed")
+            other = self.snapshot().docs.get(self.index.store.doc_with_text_key(text_key(document.text)) or "")
+            if other is not None and other.doc_id != document.doc_id:
+                raise DocumentError(safe, f"same text as {Path(other.source_path).name}, already indexed")
             os.replace(probe, corpus / safe)
         report = self.ingest(progress)
         mine = [e for e in report.errors if e.startswith(f"{safe}: ")]
@@ -209,14 +226,14 @@ class Assistant:
 
     def document(self, doc_id: str) -> Document | None:
         """A document with its full cleaned text (for a viewer), or None."""
-        return self.snapshot().docs.get(doc_id)
+        snap = self.snapshot()
+        doc = snap.docs.get(doc_id)
+        return replace(doc, text=snap.document_text(doc_id)) if doc else None
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents with their chunk counts."""
         snap = self.snapshot()
-        counts: dict[str, int] = {}
-        for chunk in snap.chunks.values():
-            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        counts = self.index.store.chunk_counts()
         return [DocumentInfo(d, counts.get(d.doc_id, 0)) for d in sorted(snap.docs.values(), key=lambda d: d.doc_id)]
 
     def retrieve(self, question: str, history: Sequence[dict] | None = None, top_k: int | None = None) -> list[Hit]:
@@ -403,6 +420,15 @@ class Assistant:
             "total_ms": round((done - started) * 1000, 2),
         }
         return replace(answer, timings=timings)
+
+
+def _file_stamp(doc: Document, loaded_ns: int) -> tuple[int, int]:
+    """(size, mtime_ns) of a document's file; (-1, -1), which never matches, if it is gone or changed after loading."""
+    try:
+        stat = Path(doc.source_path).stat()
+    except OSError:
+        return (-1, -1)
+    return (-1, -1) if stat.st_mtime_ns >= loaded_ns else (stat.st_size, stat.st_mtime_ns)
 
 
 def _progress_reporter(progress: bool | ProgressCallback, total: int) -> Callable[[int], None]:

@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     llm_context_window: int = 8192
     llm_max_tokens: int = 512
 
+    # Replicas: how often a process compares the store's generation with its snapshot's (one SQLite read).
+    reload_check_s: float = 1.0
+
     # Ingest limits.
     max_file_bytes: int = 64 * 1024 * 1024
 
@@ -144,11 +147,12 @@ class Settings(BaseSettings):
 def configure_offline() -> None:
     """Set the environment the offline rules require, before any library reads it."""
     import os
+    from importlib.util import find_spec
 
-    import llama_index.core
-
+    spec = find_spec("llama_index.core")  # located, not imported: importing it costs seconds at start-up
+    package = Path(spec.origin).parent if spec and spec.origin else Path(".")
     defaults = {
-        "TIKTOKEN_CACHE_DIR": str(Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache"),
+        "TIKTOKEN_CACHE_DIR": str(package / "_static" / "tiktoken_cache"),
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "ANONYMIZED_TELEMETRY": "False",

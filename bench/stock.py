@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from assistant.ingest.embed import LlamaEmbedding
+from assistant.ingest.llama_embed import LlamaEmbedding
 from assistant.types import Document
 
 

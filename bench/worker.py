@@ -8,6 +8,7 @@ The embedding backend comes from the POLICYQA_EMBED_* environment, like the app'
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from pathlib import Path
@@ -64,7 +65,8 @@ def measure_stock(assistant: Assistant, questions: list[str], rounds: int, cache
     from bench.stock import build_stock_retriever
 
     embedder = CachedEmbedder(assistant.embedder.inner, cache)
-    retriever, info = build_stock_retriever(assistant.snapshot().docs.values(), embedder)
+    documents = [assistant.document(doc_id) for doc_id in assistant.snapshot().docs]
+    retriever, info = build_stock_retriever(documents, embedder)
     for q in questions:  # warm-up: query embeddings cached, as on our path
         retriever.retrieve(q)
         assistant.retrieve(q)
@@ -75,7 +77,7 @@ def measure_stock(assistant: Assistant, questions: list[str], rounds: int, cache
 def measure_embedding(assistant: Assistant, sample: int, questions: list[str]) -> dict[str, Any]:
     """Raw (uncached) throughput of the embedding model itself."""
     inner = assistant.embedder.inner
-    texts = [c.text for c in list(assistant.snapshot().chunks.values())[:sample]]
+    texts = [c.text for c in itertools.islice(assistant.snapshot().chunks.values(), sample)]
     started = time.perf_counter()
     for start in range(0, len(texts), 32):
         inner.embed_passages(texts[start : start + 32])

@@ -93,7 +93,7 @@ class StockLlamaIndexSystem:
         from llama_index.core import Document, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
 
-        from assistant.ingest.embed import LlamaEmbedding
+        from assistant.ingest.llama_embed import LlamaEmbedding
 
         docs = [
             Document(

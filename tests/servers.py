@@ -1,12 +1,17 @@
-"""Local servers for tests: a free 127.0.0.1 port, and an ASGI app served by uvicorn in a thread."""
+"""Local servers for tests: a free 127.0.0.1 port, an ASGI app served by uvicorn in a thread, a `chroma run`."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
 
 
 def free_port() -> int:
@@ -42,3 +47,36 @@ def generous(settings: object, **overrides: object):
 
     wide = {"ask_burst": 100_000, "upload_burst": 100_000, "max_concurrent_answers": 64, **overrides}
     return Guards.from_settings(settings.model_copy(update=wide))  # type: ignore[attr-defined]
+
+
+@contextmanager
+def chroma_server(data: Path) -> Iterator[int]:
+    """A `chroma run` server subprocess on a free port with its data in `data`; yields the port."""
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    command = [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")]
+    with (data / "server.log").open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, data / "server.log", 60)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Wait until `url` answers 200; fail with the process's log if it exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"{url} did not answer in {timeout} s:\n{log.read_text()[-3000:]}"
+        time.sleep(0.25)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from conftest import CORPUS, NEWS, REPLY_2023
-from servers import free_port
+from servers import chroma_server
 
 from assistant import Assistant, Settings
 
@@ -30,31 +26,8 @@ QUESTIONS = [
 @pytest.fixture(scope="module")
 def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A `chroma run` server subprocess on a free port, stopped at the end of the module."""
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    chroma = Path(sys.executable).parent / "chroma"
-    log = (data / "server.log").open("w")
-    command = [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, (data / "server.log").read_text()
-            assert time.monotonic() < deadline, "chroma server did not answer its heartbeat"
-            time.sleep(0.25)
+    with chroma_server(tmp_path_factory.mktemp("chroma-server")) as port:
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

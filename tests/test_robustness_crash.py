@@ -236,7 +236,11 @@ def test_cli_ingest_on_a_damaged_index_warns_and_rebuilds_without_traceback(
 
 
 class UnreachableVectorStore:
-    """A vector store whose every query fails, like a Chroma server that went away."""
+    """A vector store whose collection fails every query, like a Chroma server that went away."""
+
+    @property
+    def client(self) -> UnreachableVectorStore:
+        return self
 
     def query(self, *args: object, **kwargs: object) -> None:
         raise ConnectionError("chroma server unreachable")

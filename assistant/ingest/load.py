@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -44,13 +44,16 @@ class DocumentError(Exception):
 
 
 def load_corpus(
-    corpus_dir: Path, max_file_bytes: int, prefer: Collection[str] = ()
+    corpus_dir: Path, max_file_bytes: int, prefer: Collection[str] = (), known: Mapping[str, Any] | None = None
 ) -> tuple[list[Document], list[LoadError]]:
     """Every document in `corpus_dir` (recursively), and what was skipped or failed, file by file.
 
     Files with the same text are one document: the others are reported as copies and skipped. The copy
-    kept is one whose doc_id is in `prefer` (already indexed), else the first by path.
+    kept is one whose doc_id is in `prefer` (already indexed), else the first by path. A file in `known`
+    (path → FileStamp) with the same size and mtime is not read: its stored Document (text "") stands in.
     """
+    known = known or {}
+    keys: dict[str, str] = {}
     corpus_dir = Path(corpus_dir)
     manifest, errors = read_manifest(corpus_dir / MANIFEST)
     documents: list[Document] = []
@@ -62,38 +65,48 @@ def load_corpus(
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             errors.append(LoadError(relative, f"{path.name}: skipped, unsupported file type '{path.suffix}'"))
             continue
-        size = path.stat().st_size
+        stat = path.stat()
+        size = stat.st_size
+        stamp = known.get(str(path))
         if size > max_file_bytes:
             errors.append(LoadError(relative, f"{path.name}: file too large ({size} bytes > {max_file_bytes})"))
             continue
-        try:
-            document = load_file(path, manifest.get(relative) or manifest.get(path.name))
-        except DocumentError as exc:
-            errors.append(LoadError(relative, str(exc)))
-            continue
-        except Exception as exc:  # a reader bug on one file must not stop the others
-            errors.append(LoadError(relative, f"{path.name}: unexpected error ({type(exc).__name__}: {exc})"))
-            continue
+        if stamp is not None and (stamp.size, stamp.mtime_ns) == (size, stat.st_mtime_ns):
+            document = stamp.document  # unchanged since it was indexed: not read, not hashed
+            keys[document.doc_id] = stamp.text_key
+        else:
+            try:
+                document = load_file(path, manifest.get(relative) or manifest.get(path.name))
+            except DocumentError as exc:
+                errors.append(LoadError(relative, str(exc)))
+                continue
+            except Exception as exc:  # a reader bug on one file must not stop the others
+                errors.append(LoadError(relative, f"{path.name}: unexpected error ({type(exc).__name__}: {exc})"))
+                continue
         if document.doc_id in seen_ids:
             message = f"{path.name}: skipped, doc_id '{document.doc_id}' already used by {seen_ids[document.doc_id]}"
             errors.append(LoadError(relative, message))
             continue
         seen_ids[document.doc_id] = relative
         documents.append(document)
-    documents, copies = drop_copies(documents, seen_ids, prefer)
+    documents, copies = drop_copies(documents, seen_ids, prefer, keys)
     return documents, errors + copies
 
 
 def drop_copies(
-    documents: list[Document], relative: dict[str, str], prefer: Collection[str] = ()
+    documents: list[Document],
+    relative: dict[str, str],
+    prefer: Collection[str] = (),
+    keys: Mapping[str, str] | None = None,
 ) -> tuple[list[Document], list[LoadError]]:
     """One document per distinct cleaned text; each copy is reported naming the file it duplicates.
 
-    `relative` maps each doc_id to its file's path in the corpus folder.
+    `relative` maps each doc_id to its file's path in the corpus folder; `keys` gives the text keys of
+    documents whose text was not read.
     """
     groups: dict[str, list[Document]] = {}
     for document in documents:
-        groups.setdefault(text_key(document.text), []).append(document)
+        groups.setdefault((keys or {}).get(document.doc_id) or text_key(document.text), []).append(document)
     kept: list[Document] = []
     errors: list[LoadError] = []
     for group in groups.values():

@@ -65,10 +65,10 @@ class Retriever:
         if extra:
             scores = scores + self.settings.expansion_weight * np.asarray(snap.bm25.get_scores(sorted(extra)))
         if within is not None:
-            mask = np.fromiter((snap.chunks[c].doc_id in within for c in snap.chunk_ids), bool, len(snap.chunk_ids))
-            scores = np.where(mask, scores, 0.0)
+            scores = np.where(snap.rows_within(within), scores, 0.0)
         order = np.argsort(-scores)[: self.settings.candidate_k]
-        return [(snap.chunk_ids[i], float(scores[i])) for i in order if scores[i] > 0]
+        found = [(snap.chunk_ids[i], float(scores[i])) for i in order if scores[i] > 0]
+        return [(cid, score) for cid, score in found if cid in snap.chunks]  # a chunk re-ingested since: skipped
 
     def retrieve(self, intent: Intent, top_k: int, allowed: set[str] | None = None) -> list[Hit]:
         """The top_k chunks for a question, best first; `allowed` (doc_ids) is a scope the user chose."""
