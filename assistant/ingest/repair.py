@@ -35,7 +35,7 @@ def open_index(settings: Any, embedder: CachedEmbedder, lexicon: Lexicon, recove
             set_aside(settings.index_dir, [settings.index_dir / "chroma"], f"the vector store is damaged ({exc})")
         )
         vector_store = open_vector_store(settings)
-    index = Index(settings.index_dir, vector_store, embedder, lexicon, settings.chunk_max_tokens)
+    index = Index(settings.index_dir, vector_store, embedder, lexicon, settings.chunk_max_tokens, recovered=notes)
     ready = {doc_id for doc_id, (_, status) in index.store.hashes().items() if status == "ready"}
     unsearchable = index.missing_vectors()[0] & ready
     if unsearchable:
@@ -44,8 +44,7 @@ def open_index(settings: Any, embedder: CachedEmbedder, lexicon: Lexicon, recove
             "answers use keyword search alone until `python -m assistant ingest` restores them"
         )
         log.warning(note)
-        notes.append(note)
-    index.recovered = notes
+        notes.append(note)  # the index's own list: it was given `notes` when built
     return index
 
 

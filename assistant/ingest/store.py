@@ -71,7 +71,11 @@ def open_vector_store(settings: Any) -> VectorStore:
 
 
 def forget_local_client(path: Path) -> None:
-    """Drop chromadb's cached client of a local folder: it keeps one even when opening the folder failed."""
+    """Drop chromadb's cached client of a local folder: it keeps one even when opening the folder failed.
+
+    The one adapter that touches another library's private state: chromadb offers only clear_system_cache(),
+    which would drop every client of the process (a Chroma server's too), not the one of a damaged folder.
+    """
     from chromadb.api.shared_system_client import SharedSystemClient
 
     SharedSystemClient._identifier_to_system.pop(str(path), None)
@@ -106,6 +110,7 @@ class Index:
         embedder: CachedEmbedder,
         lexicon: Lexicon,
         chunk_max_tokens: int = 320,
+        recovered: list[str] | None = None,
     ) -> None:
         self.index_dir = index_dir
         # A document is current only if its file and the way it was indexed are both unchanged.
@@ -115,7 +120,8 @@ class Index:
         self.vector_store = vector_store
         self.embedder = embedder
         self.lexicon = lexicon
-        self.recovered: list[str] = []  # what open_index() set aside as damaged, for surfaces to show
+        # What open_index() set aside or found damaged, for surfaces to show.
+        self.recovered: list[str] = recovered if recovered is not None else []
 
     @contextmanager
     def ingest_lock(self) -> Iterator[None]:
