@@ -64,7 +64,10 @@ def test_category_threshold_flags_the_weak_category_and_skips_where_it_does_not_
 
 
 def test_thresholds_file_gates_key_facts_in_every_category():
-    assert load_thresholds()["per_category_min"]["key_fact_accuracy"] >= 0.85
+    # The per-category floor is the weakest category's bootstrap lower bound (3 to 11 test items a category).
+    bounds = json.loads(BOUNDS.read_text(encoding="utf-8"))["per_category"]["key_fact_accuracy"]
+    floor = load_thresholds()["per_category_min"]["key_fact_accuracy"]
+    assert floor >= math.floor(100 * min(b["lower"] for b in bounds.values())) / 100 - 1e-9
 
 
 def test_gate_fails_when_the_test_split_misses_though_dev_passes():
