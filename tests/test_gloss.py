@@ -38,3 +38,9 @@ def test_percentages_and_glossed_amounts_are_left_alone():
     assert gloss_amounts("a 30% share") == "a 30% share"
     once = gloss_amounts("2000万元")
     assert gloss_amounts(once) == once
+
+
+def test_a_quote_with_nested_quotes_stays_verbatim():
+    text = "Xiamen: “设立“科技成果转化信用贷”,企业最高可获1000万元信用贷款”[1]"
+    glossed = gloss_amounts(text)
+    assert glossed.startswith(text) and glossed.endswith("(1000万元 = 10 million yuan)")

@@ -216,7 +216,6 @@ def value_kinds(text: str) -> set[str]:
 _AMOUNT = re.compile(
     r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*(?:万亿|亿|万)?元|(?<![\d.,])\d+(?:\.\d+)?\s*(?:万亿|亿|万)?元"
 )
-_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」")
 
 
 def amount_in_english(value: Decimal) -> str:
@@ -232,26 +231,40 @@ def _plain(number: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """The outermost “…” quotations of a text, nested quotes inside them included ("“设立“信用贷”,最高…”")."""
+    spans, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "“":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == "”" and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, i + 1))
+    return spans
+
+
 def gloss_amounts(text: str) -> str:
     """English-frame text with each Chinese amount glossed from its parsed value: "2000万元 (20 million yuan)".
 
-    Quoted passages (“…”) stay verbatim: the amounts inside a quote are glossed after it and its [n] markers
-    ("“…2000万元…”[1] (2000万元 = 20 million yuan)"); an amount already followed by a gloss is left alone.
+    Quoted passages (“…”, nested quotes and all) stay verbatim: the amounts inside a quote are glossed after it
+    and its [n] markers ("“…2000万元…”[1] (2000万元 = 20 million yuan)"); an amount already glossed is left alone.
     """
     out, cursor = [], 0
-    for quote in [*_QUOTED.finditer(text), None]:
-        end = quote.start() if quote else len(text)
-        out.append(_AMOUNT.sub(_glossed, text[cursor:end]))
-        if quote is None:
+    for start, end in [*quoted_spans(text), (len(text), len(text))]:
+        out.append(_AMOUNT.sub(_glossed, text[cursor:start]))
+        if start == len(text):
             break
-        markers = re.match(r"(?:\[\d+\])*", text[quote.end() :])
-        cursor = quote.end() + (markers.end() if markers else 0)
+        markers = re.match(r"(?:\[\d+\])*", text[end:])
+        cursor = end + (markers.end() if markers else 0)
         glosses = [
             f"{m.group(0)} = {amount_in_english(f[0].value)}"
-            for m in _AMOUNT.finditer(quote.group(0))
+            for m in _AMOUNT.finditer(text[start:end])
             if (f := extract_figures(m.group(0)))
         ]
-        out.append(text[quote.start() : cursor] + (f" ({'; '.join(dict.fromkeys(glosses))})" if glosses else ""))
+        out.append(text[start:cursor] + (f" ({'; '.join(dict.fromkeys(glosses))})" if glosses else ""))
     return "".join(out)
 
 

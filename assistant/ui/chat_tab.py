@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.query.smalltalk import example_questions
 from assistant.ui import chat_actions, conversations
 from assistant.ui.assets import DOC_JS
 from assistant.ui.conversations import Session
@@ -18,13 +19,6 @@ from assistant.ui.feedback import FeedbackStore
 from assistant.ui.render import document_html, status_html
 
 PRIVATE = chat_actions.PRIVATE
-EXAMPLES = [
-    "中试基地能获得什么补贴？",
-    "泉州“十四五”规划中，2025年全社会研发经费投入强度的目标是多少？",
-    "厦门对技术转移机构有哪些奖励？",
-    "What subsidy does a pilot-scale base get?",
-    "How does Xiamen support technology transfer?",
-]
 
 
 def chat_tab(
@@ -48,7 +42,8 @@ def chat_tab(
                 elem_id="pqa-chat",
                 show_label=False,
                 height="66vh",
-                examples=[{"text": q} for q in EXAMPLES],
+                # Examples come from the corpus being served (its titles and headings), not from a fixed list.
+                examples=[{"text": q} for q in example_questions(assistant.snapshot())] or None,
                 placeholder="### 有问题，问文件\n回答均摘自政策原文，并标注文号、章节与原文段落。Ask in Chinese or English.",
                 buttons=[],
                 latex_delimiters=[],
@@ -59,7 +54,7 @@ def chat_tab(
             )
             with gr.Row():
                 box = gr.Textbox(
-                    placeholder="输入问题，例如：中试基地能获得什么补贴？ / Ask a question",
+                    placeholder="输入问题（中文或英文） / Ask a question about the documents",
                     show_label=False,
                     scale=8,
                     max_lines=4,
