@@ -27,11 +27,11 @@ class Document:
 class Chunk:
     """A retrievable passage; `start`/`end` locate it in `Document.text`."""
 
-    chunk_id: str  # f"{doc_id}#{position}", stable across rebuilds of the same file
+    chunk_id: str  # f"{doc_id}#{sha1(section, text)[:12]}": kept by edits elsewhere in the document
     doc_id: str
     text: str
     section: str  # heading path, " > " separated
-    position: int
+    position: int  # order in the document (0, 1, …): Snapshot.chunk_at finds a neighbour
     start: int = 0
     end: int = 0
     kind: str = "text"  # text | table_row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 
 import pytest
@@ -10,7 +11,7 @@ from conftest import CORPUS, NEWS, PLAN, REPLY_2023, REPLY_2025, REPLY_2026
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.ingest.chunk import count_tokens, split_document, split_sentences
+from assistant.ingest.chunk import chunk_ids, count_tokens, split_document, split_sentences
 from assistant.ingest.headings import parse_heading
 from assistant.ingest.load import load_file
 from assistant.types import Chunk, Document
@@ -159,8 +160,33 @@ def test_chunk_keeps_subheading_with_its_paragraph() -> None:
 def test_chunk_ids_stable_across_runs() -> None:
     first = split_document(load_file(CORPUS / PLAN))
     second = split_document(load_file(CORPUS / PLAN))
-    assert [c.chunk_id for c in first] == [f"quanzhou-14th-five-year-sti-plan#{n}" for n in range(len(first))]
+    assert all(re.fullmatch(r"quanzhou-14th-five-year-sti-plan#[0-9a-f]{12}(-\d+)?", c.chunk_id) for c in first)
+    assert len({c.chunk_id for c in first}) == len(first)
+    assert [c.position for c in first] == list(range(len(first)))
     assert first == second
+
+
+@pytest.mark.parametrize("name", [PLAN, REPLY_2023, NEWS])
+def test_chunk_ids_survive_a_paragraph_inserted_at_the_top(name: str) -> None:
+    # Positional ids (doc#n) renumbered every later chunk; a content id changes only with its own chunk.
+    document = corpus_doc(name)
+    before = corpus_chunks(name)
+    paragraph = "本文件已作修订。" + "根据有关工作要求，本文件内容已进行补充完善，修订内容以本说明为准。" * 4
+    after = split_document(replace(document, text=f"{paragraph}\n\n{document.text}"))
+    assert after[0].text == paragraph  # a chunk of its own: every other chunk moves down one position
+    assert [c.position for c in after] == list(range(len(before) + 1))
+    assert [(c.chunk_id, c.section, c.text) for c in after[1:]] == [(c.chunk_id, c.section, c.text) for c in before]
+    # A short paragraph may join the first chunk instead: at most that chunk's id changes.
+    short = split_document(replace(document, text=f"本文件已作修订。\n\n{document.text}"))
+    assert {c.chunk_id for c in before[1:]} <= {c.chunk_id for c in short}
+
+
+def test_chunk_ids_of_repeated_text_get_an_ordinal_suffix() -> None:
+    contents = [("一、", "同一段。"), ("二、", "同一段。"), ("一、", "同一段。"), ("一、", "同一段。")]
+    ids = chunk_ids("d", contents)
+    assert ids[0] != ids[1] and ids[2] == f"{ids[0]}-2" and ids[3] == f"{ids[0]}-3"
+    assert ids == chunk_ids("d", contents)
+    assert all(i.startswith("d#") and "#" not in i[2:] for i in ids)
 
 
 @pytest.mark.parametrize("name", [PLAN, REPLY_2023, REPLY_2025, REPLY_2026, NEWS])
@@ -226,8 +252,10 @@ def test_split_document_covers_text_and_never_crashes(parts: list[str], budget: 
     document = make_doc(text)
     chunks = split_document(document, max_tokens=budget)
     covered = [False] * len(text)
+    assert [c.chunk_id for c in chunks] == chunk_ids("t", [(c.section, c.text) for c in chunks])
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
     for n, chunk in enumerate(chunks):
-        assert chunk.position == n and chunk.chunk_id == f"t#{n}"
+        assert chunk.position == n
         assert chunk.text.strip()
         if chunk.kind == "text":
             assert text[chunk.start : chunk.end] == chunk.text

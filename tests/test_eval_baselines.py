@@ -39,5 +39,5 @@ def test_stock_node_becomes_a_hit_no_neighbour_can_be_joined_to(assistant):
         node=TextNode(text="中试基地", metadata={"doc_id": "quanzhou-2023-63-reply-pilot-bases"}), score=0.83
     )
     hit = node_hit(node, 1)
-    neighbour = f"{hit.chunk.doc_id}#{hit.chunk.position + 1}"
-    assert (hit.dense_score, hit.dense_rank) == (0.83, 1) and neighbour not in assistant.snapshot().chunks
+    neighbour = assistant.snapshot().chunk_at(hit.chunk.doc_id, hit.chunk.position + 1)
+    assert (hit.dense_score, hit.dense_rank) == (0.83, 1) and neighbour is None

@@ -99,4 +99,4 @@ def test_a_passage_bm25_scores_far_above_the_rest_is_not_outranked_by_middling_o
     # "允许泉州市以外的科研院所也可以参与揭榜挂帅" is BM25's clear first and outside the embedding's top 30;
     # by reciprocal rank alone it fell to 6th, behind passages both retrievers ranked 10th-25th.
     hits = assistant.retrieve("外地的科研院所能不能来泉州揭榜？", top_k=5)
-    assert "quanzhou-2023-63-reply-pilot-bases#2" in [h.chunk.chunk_id for h in hits]
+    assert any("允许泉州市以外的科研院所也可以参与揭榜挂帅" in h.chunk.text for h in hits)

@@ -75,7 +75,7 @@ def list_items(intro: Candidate, hits: list[Hit], snap: Snapshot, max_chars: int
         return []
     chunk = hits[intro.hit_index].chunk
     following = [(intro.hit_index, n, s.strip()) for n, s in enumerate(split_sentences(chunk.text)) if n > intro.order]
-    after = snap.chunks.get(f"{chunk.doc_id}#{chunk.position + 1}")
+    after = snap.chunk_at(chunk.doc_id, chunk.position + 1)
     if after is not None and after.section == chunk.section and after.kind == "text":
         hits.append(Hit(chunk=after, score=0.0))
         following += [(len(hits) - 1, n, s.strip()) for n, s in enumerate(split_sentences(after.text))]

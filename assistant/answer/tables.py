@@ -40,7 +40,7 @@ def table_of(row: Chunk, snap: Snapshot) -> list[Chunk]:
     for step in (-1, 1):
         position = row.position + step
         while len(rows) < _MAX_ROWS:
-            chunk = snap.chunks.get(f"{row.doc_id}#{position}")
+            chunk = snap.chunk_at(row.doc_id, position)
             if chunk is None or chunk.kind != "table_row" or chunk.section != row.section:
                 break
             rows.append(chunk)

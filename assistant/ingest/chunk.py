@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,8 +49,23 @@ def _encoding() -> Any:
     return tiktoken.get_encoding("cl100k_base")
 
 
+def chunk_ids(doc_id: str, contents: list[tuple[str, str]]) -> list[str]:
+    """Ids of a document's chunks, from their (section, text) in document order: `{doc_id}#{sha1[:12]}`.
+
+    An id depends on the chunk's own section and text only, so an edit elsewhere in the document keeps
+    it; the second and later chunks with the same section and text get `-2`, `-3`, … in document order.
+    """
+    seen: Counter[str] = Counter()
+    ids = []
+    for section, text in contents:
+        digest = hashlib.sha1(f"{section}\n{text}".encode()).hexdigest()[:12]
+        seen[digest] += 1
+        ids.append(f"{doc_id}#{digest}" if seen[digest] == 1 else f"{doc_id}#{digest}-{seen[digest]}")
+    return ids
+
+
 def split_document(doc: Document, max_tokens: int = 320) -> list[Chunk]:
-    """Chunks in document order; ids `{doc_id}#{n}` are stable while the text is unchanged."""
+    """Chunks in document order (`position`), with ids from their content (see chunk_ids)."""
     packer = _Packer(doc.text, max_tokens)
     # Articles without numbered headings (news pages) mark sections with short stand-alone lines.
     packer.plain_titles = not any(parse_heading(line) for line in doc.text.split("\n"))
@@ -58,18 +75,20 @@ def split_document(doc: Document, max_tokens: int = 320) -> list[Chunk]:
         packer.add_table(table)
         position = table.end
     packer.add_region(position, len(doc.text))
+    texts = [span.text or doc.text[span.start : span.end] for span in packer.spans]
+    ids = chunk_ids(doc.doc_id, [(span.section, text) for span, text in zip(packer.spans, texts, strict=True)])
     return [
         Chunk(
-            chunk_id=f"{doc.doc_id}#{n}",
+            chunk_id=chunk_id,
             doc_id=doc.doc_id,
-            text=span.text or doc.text[span.start : span.end],
+            text=text,
             section=span.section,
             position=n,
             start=span.start,
             end=span.end,
             kind=span.kind,
         )
-        for n, span in enumerate(packer.spans)
+        for n, (span, text, chunk_id) in enumerate(zip(packer.spans, texts, ids, strict=True))
     ]
 
 

@@ -228,6 +228,15 @@ class ChunkStore:
         with self._lock:
             self._cache.clear()
 
+    def chunk_at(self, doc_id: str, position: int) -> Chunk | None:
+        """A ready document's chunk at a position (its order in the document): one lookup in chunks_doc."""
+        rows = self._rows(
+            f"SELECT {_CHUNK} FROM chunks c JOIN docs d ON c.doc_id = d.doc_id"
+            " WHERE c.doc_id = ? AND c.position = ? AND d.status = 'ready'",
+            (doc_id, position),
+        )
+        return _chunk(rows[0]) if rows else None
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         with self._readable() as db:
             rows = db.execute(

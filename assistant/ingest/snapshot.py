@@ -105,6 +105,13 @@ class Snapshot:
     doc_rows: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # doc id → its BM25 rows [start, end)
     _texts: OrderedDict[str, str] = field(default_factory=OrderedDict, repr=False)
 
+    def chunk_at(self, doc_id: str, position: int) -> Chunk | None:
+        """A document's chunk at a position (None past either end): how a chunk's neighbours are found,
+        since ids are content hashes, not positions."""
+        if self.store is None or doc_id not in self.docs:
+            return None
+        return self.store.chunk_at(doc_id, position)
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         if self.store is None or doc_id not in self.docs:
             return []

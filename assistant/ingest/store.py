@@ -97,7 +97,8 @@ class IngestReport:
 
 # Bump when chunking, indexed_text() or the store's layout changes, so existing indexes are rebuilt
 # (from the embedding cache: nothing is embedded again). 7: lazy store, BM25 generations on disk.
-INDEX_FORMAT = "7"
+# 8: chunk ids are content hashes (`{doc_id}#{sha1[:12]}`), no longer positions.
+INDEX_FORMAT = "8"
 
 
 class Index:
