@@ -113,6 +113,7 @@ class Snapshot:
         return self.store.chunk_at(doc_id, position)
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """One document's chunks in order (one indexed query, not a scan of the corpus)."""
         if self.store is None or doc_id not in self.docs:
             return []
         return self.store.chunks_of(doc_id)

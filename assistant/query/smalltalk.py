@@ -69,7 +69,7 @@ def _topic(title: str) -> str:
 
 
 def _first_heading(snap: Snapshot, doc_id: str) -> str:
-    sections = sorted((c.position, c.section) for c in snap.chunks.values() if c.doc_id == doc_id and c.section)
+    sections = sorted((c.position, c.section) for c in snap.chunks_of(doc_id) if c.section)  # one document's rows
     for _, section in sections:
         head = re.sub(
             r"^[一二三四五六七八九十]+、|^（[一二三四五六七八九十]+）|^第.{1,3}[章节]\s*", "", section.split(" > ")[0]
