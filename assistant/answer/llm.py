@@ -14,11 +14,11 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from assistant.answer.compose import citation_for
 from assistant.answer.prompts import PromptSet
-from assistant.answer.refusal import Verdict, refusal_text
+from assistant.answer.refusal import refusal_text
 from assistant.answer.verify import drop_unsupported, markers_in, renumber, verify_answer
 from assistant.ingest.store import Snapshot
 from assistant.settings import Settings
-from assistant.types import Answer, Citation, Hit, Query
+from assistant.types import Answer, Citation, Hit, Query, Turn, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class LLMAnswerer:
         self._down_until = 0.0
 
     # --- follow-ups -------------------------------------------------------------------------------
-    def condense(self, question: str, history: Sequence[dict]) -> str | None:
+    def condense(self, question: str, history: Sequence[Turn]) -> str | None:
         """The follow-up rewritten as a standalone question, or None (no history, or the LLM failed)."""
         messages = self._condense_messages(question, history)
         if messages is None:
@@ -96,7 +96,7 @@ class LLMAnswerer:
             self._failed("condense", exc)
             return None
 
-    def _condense_messages(self, question: str, history: Sequence[dict]) -> list[ChatMessage] | None:
+    def _condense_messages(self, question: str, history: Sequence[Turn]) -> list[ChatMessage] | None:
         turns = [m for m in history if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
         if not turns or self._is_down():
             return None

@@ -38,7 +38,7 @@ def model_modes(assistant: Any) -> dict[str, str | None]:
     return modes
 
 
-def chat_question(request: ChatRequest) -> tuple[str, list[dict]]:
+def chat_question(request: ChatRequest) -> tuple[str, list[dict[str, str]]]:
     """The last user message is the question ("" without one); the user/assistant messages before it the history."""
     last = max((i for i, m in enumerate(request.messages) if m.role == "user"), default=-1)
     earlier = request.messages[:last] if last >= 0 else request.messages

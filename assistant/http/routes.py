@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, cast
@@ -31,7 +31,7 @@ from assistant.http.schemas import (
     error_responses,
     read_filters,
 )
-from assistant.types import Answer
+from assistant.types import Answer, Turn
 
 log = logging.getLogger("assistant.http")
 _LINE_END = re.compile(r"(?<=\n)")
@@ -48,7 +48,7 @@ def sse(data: Any, event: str | None = None) -> str:
 async def answer_stream(
     assistant: Any,
     question: str,
-    history: list[dict],
+    history: Sequence[Turn],
     top_k: int | None,
     mode: str | None,
     filters: Any = None,

@@ -204,7 +204,7 @@ def error_response(
     status: int,
     message: str,
     kind: str,
-    details: list[dict] | None = None,
+    details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     code: str | None = None,
 ) -> JSONResponse:

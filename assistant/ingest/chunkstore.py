@@ -49,7 +49,7 @@ class FileStamp:
     text_key: str
 
 
-def _chunk(row: Sequence) -> Chunk:
+def _chunk(row: sqlite3.Row) -> Chunk:
     return Chunk(chunk_id=row[0], doc_id=row[1], position=row[2], text=row[3], section=row[4], start=row[5], end=row[6], kind=row[7])  # fmt: skip
 
 

@@ -104,7 +104,8 @@ class OpenAIEmbedder:
         if len(rows) != len(texts):
             raise ValueError(f"embedding endpoint returned {len(rows)} vectors for {len(texts)} texts")
         vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        unit: np.ndarray = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return unit
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, "query")

@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.ui import chat_actions, conversations
+from assistant.ui import Updates, chat_actions, conversations
 from assistant.ui.assets import DOC_JS
 from assistant.ui.conversations import Session
 from assistant.ui.feedback import FeedbackStore
@@ -33,7 +33,7 @@ def chat_tab(
     bridge: gr.HTML,
     feedback: FeedbackStore,
     demo: gr.Blocks,
-    respond: Callable[..., AsyncIterator[tuple]],
+    respond: Callable[..., AsyncIterator[Updates]],
 ) -> None:
     """The chat, its controls and settings, and the document panel the citation cards open.
 
@@ -95,7 +95,7 @@ def chat_tab(
                 close = gr.Button("关闭 ✕", size="sm", scale=0, min_width=80, elem_id="pqa-doc-close")
             doc_view = gr.HTML(elem_id="pqa-doc-view", js_on_load=DOC_JS)
 
-    def reset() -> tuple:
+    def reset() -> Updates:
         return Session(), [], gr.DownloadButton(value=None, interactive=False), "", gr.Column(visible=False)
 
     cleared = [session, chatbot, download, export_code, panel]
@@ -121,7 +121,7 @@ def chat_tab(
     chatbot.clear(reset, None, cleared, **PRIVATE)
     demo.load(restore, [store], [session, chatbot, picker], **PRIVATE)
 
-    def bridged(state: Session, evt: gr.EventData) -> tuple:
+    def bridged(state: Session, evt: gr.EventData) -> Updates:
         copy = str(evt._data.get("copy", "")) if isinstance(evt._data, dict) else ""
         if copy:
             return gr.update(), gr.update(), chat_actions.copy_markdown(state, copy) or gr.update()

@@ -21,6 +21,7 @@ from assistant.http import audit as audit_log
 from assistant.http.auth import AccessPolicy, actor, admin_refusal, is_loopback
 from assistant.ingest.load import DocumentError
 from assistant.ingest.readers import SUPPORTED_SUFFIXES
+from assistant.ui import Updates
 from assistant.ui.corpus_view import (
     DOCUMENT_COLUMNS,
     corpus_summary,
@@ -101,7 +102,7 @@ def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
         find = gr.Button("搜索 Search", scale=1, elem_id="pqa-search-go")
     found = gr.HTML(elem_id="pqa-search-results", js_on_load=None)
 
-    def view(name: str, message: str = "", kind: str = "info") -> tuple:
+    def view(name: str, message: str = "", kind: str = "info") -> Updates:
         """The tab's outputs; the audit log only for an admin (`name`)."""
         infos = assistant.documents()
         choices = [(f"{i.document.title[:36]} · {file_name(i.document)}", i.document.doc_id) for i in infos]
@@ -119,11 +120,11 @@ def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
             return ""
         return name
 
-    def opened(request: gr.Request) -> tuple:
+    def opened(request: gr.Request) -> Updates:
         name = "" if policy.admin_token or not is_loopback(_host(request)) else actor(None, _host(request))
         return name, gr.Column(visible=bool(name)), *view(name)
 
-    def sign_in(secret: str, request: gr.Request) -> tuple:
+    def sign_in(secret: str, request: gr.Request) -> Updates:
         refusal = admin_refusal(policy, (secret or "").strip(), _host(request))
         if refusal:
             failed = view("", f"登录失败 Sign-in failed: {refusal[1]}", "error")
@@ -132,7 +133,7 @@ def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
         signed = view(name, "已登录，可修改文档库。Signed in.", "ok")
         return name, "", gr.Column(visible=True), gr.Row(visible=False), *signed
 
-    def changing(action: str, file: str, data: bytes, change: Callable[[], Any], name: str, success: str) -> tuple:
+    def changing(action: str, file: str, data: bytes, change: Callable[[], Any], name: str, success: str) -> Updates:
         """Run one corpus change as `name`, audit it, and show the outcome."""
         digest = audit_log.sha256_of(data) if data else ""
         try:
@@ -145,7 +146,9 @@ def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
         audit_log.record(log_file, name, action, "ok", file, digest)
         return view(name, success, "ok")
 
-    def add_files(paths: list[str] | None, name: str, request: gr.Request, progress=gr.Progress()) -> tuple:  # noqa: B008
+    def add_files(
+        paths: list[str] | None, name: str, request: gr.Request, progress: gr.Progress = gr.Progress()
+    ) -> Updates:  # noqa: B008
         name = admin_name(name, request)
         if not name:
             return None, *view("", NOT_ADMIN, "error")
@@ -153,7 +156,7 @@ def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
         failed = any(not ok for ok, _ in results)
         return None, *view(name, " ".join(m for _, m in results), "error" if failed else "ok")
 
-    def on_row(action: str, doc_id: str | None, name: str, request: gr.Request | None) -> tuple:
+    def on_row(action: str, doc_id: str | None, name: str, request: gr.Request | None) -> Updates:
         """Delete or re-index the chosen document, as a signed-in admin."""
         name = admin_name(name, request)
         if not name:
@@ -170,13 +173,13 @@ def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
             change, done = (lambda: assistant.reindex_document(doc.doc_id)), f"已重新索引 Re-indexed {what}。"
         return changing(action, source.name, data, change, name, done)
 
-    def delete_document(doc_id: str | None, name: str, request: gr.Request) -> tuple:
+    def delete_document(doc_id: str | None, name: str, request: gr.Request) -> Updates:
         return on_row("delete", doc_id, name, request)
 
-    def reindex_document(doc_id: str | None, name: str, request: gr.Request) -> tuple:
+    def reindex_document(doc_id: str | None, name: str, request: gr.Request) -> Updates:
         return on_row("reindex", doc_id, name, request)
 
-    def rebuild(name: str, request: gr.Request, progress=gr.Progress()) -> tuple:  # noqa: B008
+    def rebuild(name: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> Updates:  # noqa: B008
         name = admin_name(name, request)
         if not name:
             return view("", NOT_ADMIN, "error")
