@@ -147,8 +147,11 @@ def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
         return view(name, success, "ok")
 
     def add_files(
-        paths: list[str] | None, name: str, request: gr.Request, progress: gr.Progress = gr.Progress()
-    ) -> Updates:  # noqa: B008
+        paths: list[str] | None,
+        name: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Updates:
         name = admin_name(name, request)
         if not name:
             return None, *view("", NOT_ADMIN, "error")
