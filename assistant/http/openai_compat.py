@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -25,11 +25,14 @@ from assistant.http.usage import cited, sources_block, truncate, usage
 from assistant.types import Answer
 from assistant.ui.render import sentences
 
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
+
 log = logging.getLogger("assistant.http")
 MODEL_ID = "policyqa"
 
 
-def model_modes(assistant: Any) -> dict[str, str | None]:
+def model_modes(assistant: Assistant) -> dict[str, str | None]:
     """Served model id → answer mode (None: the configured one); `-llm` only when an LLM is configured."""
     base = getattr(getattr(assistant, "settings", None), "openai_model_id", MODEL_ID)
     modes: dict[str, str | None] = {base: None, f"{base}-extractive": "extractive"}
@@ -69,7 +72,7 @@ def model_not_found(model: str) -> ApiError:
     return ApiError(404, f"The model `{model}` does not exist", "invalid_request_error", code="model_not_found")
 
 
-def openai_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> APIRouter:
+def openai_routes(assistant: Assistant, max_body_bytes: int | None, guards: Guards) -> APIRouter:
     """The /v1 router: chat completions (plain or streamed) and the model list."""
     v1 = APIRouter(prefix="/v1", tags=["openai"], max_body_size=max_body_bytes)
     modes = model_modes(assistant)

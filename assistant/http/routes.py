@@ -8,10 +8,10 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -31,7 +31,11 @@ from assistant.http.schemas import (
     error_responses,
     read_filters,
 )
+from assistant.ingest.store import IngestReport
 from assistant.types import Answer, Turn
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant, Filters
 
 log = logging.getLogger("assistant.http")
 _LINE_END = re.compile(r"(?<=\n)")
@@ -46,12 +50,12 @@ def sse(data: Any, event: str | None = None) -> str:
 
 
 async def answer_stream(
-    assistant: Any,
+    assistant: "Assistant",
     question: str,
     history: Sequence[Turn],
     top_k: int | None,
     mode: str | None,
-    filters: Any = None,
+    filters: "Filters" = None,
     strict: bool = True,
 ) -> AsyncIterator[str | Answer]:
     """Partial texts, then the final Answer.
@@ -98,7 +102,7 @@ ASK_ERRORS = error_responses(400, 401, 413, 422, 429, 503, 504)
 CHANGE_ERRORS = error_responses(401, 403, 409, 413, 429)
 
 
-def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> APIRouter:
+def api_routes(assistant: "Assistant", max_body_bytes: int | None, guards: Guards) -> APIRouter:
     """The /api router over an Assistant."""
     api = APIRouter(prefix="/api", tags=["api"], max_body_size=max_body_bytes)
     settings = getattr(assistant, "settings", None)
@@ -198,7 +202,9 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
     return api
 
 
-async def audited(guards: Guards, who: str, action: str, file: str, data: bytes, change: Any) -> Any:
+async def audited(
+    guards: Guards, who: str, action: str, file: str, data: bytes, change: Callable[[], IngestReport]
+) -> IngestReport:
     """Run a corpus change in a worker thread and append its outcome to the audit log (failures too)."""
     digest = audit.sha256_of(data) if data else ""
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -26,8 +26,11 @@ from assistant.ui.render import status_html
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 _TURN = re.compile(r"pqa-turn-(\d+)")
 
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
 
-def add_scope_picker(assistant: Any) -> list[Any]:
+
+def add_scope_picker(assistant: Assistant) -> list[Any]:
     """City / issuer / kind / date / document selectors; their values in `scope_of` order."""
     with gr.Accordion("范围 Scope（默认：全部文档）", open=False, elem_id="pqa-scope-picker"):
         with gr.Row():

@@ -7,7 +7,7 @@ Every event is private (api_visibility="private"): Gradio's API offers only `/as
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
@@ -26,9 +26,12 @@ EXAMPLES = [
     "How does Xiamen support technology transfer?",
 ]
 
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
+
 
 def chat_tab(
-    assistant: Any,
+    assistant: Assistant,
     session: gr.State,
     bridge: gr.HTML,
     feedback: FeedbackStore,
@@ -137,7 +140,7 @@ def pick_example(evt: gr.SelectData) -> str:
     return value.get("text", "") if isinstance(value, dict) else str(value)
 
 
-def document_for(assistant: Any, state: Session, evt: gr.EventData) -> str:
+def document_for(assistant: Assistant, state: Session, evt: gr.EventData) -> str:
     """The document panel for the clicked citation ("<turn>-<n>" of this session), passage highlighted."""
     try:
         turn, n = (int(x) for x in str(evt._data.get("cite", "")).split("-"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -46,8 +46,11 @@ CONFIRM_REINDEX_JS = (
 AUDIT_COLUMNS = ["时间 When", "操作人 Who", "操作 Action", "文件 File", "SHA-256", "结果 Result"]
 NOT_ADMIN = "需要管理员登录才能修改文档库。Sign in with the admin token to change the corpus."
 
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
 
-def header_for(assistant: Any) -> str:
+
+def header_for(assistant: Assistant) -> str:
     return header_html([i.document for i in assistant.documents()])
 
 
@@ -60,7 +63,7 @@ def audit_rows(path: Path) -> list[list[str]]:
     return [[e.get(k, "")[:12] if k == "sha256" else e.get(k, "") for k in keys] for e in audit_log.recent(path)]
 
 
-def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
+def corpus_tab(assistant: Assistant, header: gr.HTML, demo: gr.Blocks) -> None:
     """The document table (click a row to choose it) and search; sign-in; the corpus controls once signed in."""
     policy = AccessPolicy.from_settings(assistant.settings)
     log_file = audit_log.audit_path(assistant.settings)
@@ -213,7 +216,7 @@ def corpus_tab(assistant: Any, header: gr.HTML, demo: gr.Blocks) -> None:
 
 
 def add_one(
-    assistant: Any, path: Path, progress: gr.Progress | None, who: str = "", log_file: Path | None = None
+    assistant: Assistant, path: Path, progress: gr.Progress | None, who: str = "", log_file: Path | None = None
 ) -> tuple[bool, str]:
     """Add one uploaded file; (ok, message naming the file). A rejected file changes nothing; both are audited."""
     name, digest = path.name, ""
