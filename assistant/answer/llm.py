@@ -12,7 +12,7 @@ from dataclasses import replace
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
-from assistant.answer.compose import citation_for
+from assistant.answer.layout import citation_for
 from assistant.answer.prompts import PromptSet
 from assistant.answer.refusal import refusal_text
 from assistant.answer.verify import drop_unsupported, markers_in, renumber, verify_answer
