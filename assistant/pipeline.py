@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.answer.answerer import Answerer, ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer
-from assistant.answer.parts import MAX_PARTS, join_parts
+from assistant.answer.parts import MAX_PARTS, join_parts, part_budget
 from assistant.answer.verify import check_answer
 from assistant.ingest.embed import CachedEmbedder, embedder_from_settings
 from assistant.ingest.repair import open_index, repair_index_files
@@ -232,17 +232,11 @@ class Assistant:
         answers: list[Answer] = []
         history: list[Turn] = []
         parts = intent.parts[:MAX_PARTS]
-        # The parts share one answer's budget: a short answer each.
-        budget = self.settings.answer.model_copy(
-            update={
-                "max_sentences": max(1, self.settings.answer.max_sentences // len(parts)),
-                "max_chars": max(self.settings.answer.max_sentence_chars, self.settings.answer.max_chars // len(parts)),
-            }
-        )
+        answerer = ExtractiveAnswerer(part_budget(self.settings.answer, len(parts)), self.settings.refusal)
         for part in parts:
             part_intent = read_intent(part, history, self.lexicon, snap.docs)
             hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k, allowed)
-            answer = ExtractiveAnswerer(budget, self.settings.refusal).answer(part_intent, hits, snap)
+            answer = answerer.answer(part_intent, hits, snap)
             answers.append(check_answer(answer))
             history = [{"role": "user", "content": part}]
         return replace(join_parts(intent.question, answers, intent.english), config_hash=self.config_hash)
