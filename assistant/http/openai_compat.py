@@ -111,26 +111,31 @@ def openai_routes(assistant: Assistant, max_body_bytes: int | None, guards: Guar
             choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
             return {**head, "object": "chat.completion", "choices": [choice], "usage": counted, **_extras(answer)}
         include_usage = bool(request.stream_options and request.stream_options.include_usage)
-
-        def frame(choices: list[dict[str, Any]], **extra: Any) -> str:
-            return sse({**head, "object": "chat.completion.chunk", "choices": choices, **extra})
-
-        def delta(part: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> str:
-            return frame([{"index": 0, "delta": part, "finish_reason": finish_reason}], **extra)
-
-        async def events() -> AsyncIterator[str]:
-            try:
-                yield delta({"role": "assistant", "content": ""})
-                for piece in sentences(content) or [content]:
-                    yield delta({"content": piece})
-                yield delta({}, finish, **_extras(answer))
-                if include_usage:
-                    yield frame([], usage=counted)
-            except Exception:
-                log.exception("chat stream failed")
-                yield sse(STREAM_ERROR)
-            yield sse("[DONE]")
-
-        return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+        events = completion_chunks(head, answer, content, finish, counted if include_usage else None)
+        return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
 
     return v1
+
+
+async def completion_chunks(
+    head: dict[str, Any], answer: Answer, content: str, finish: str, counted: dict[str, int] | None
+) -> AsyncIterator[str]:
+    """The chat.completion.chunk events of a finished answer, sentence by sentence; usage last when asked for."""
+
+    def frame(choices: list[dict[str, Any]], **extra: Any) -> str:
+        return sse({**head, "object": "chat.completion.chunk", "choices": choices, **extra})
+
+    def delta(part: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> str:
+        return frame([{"index": 0, "delta": part, "finish_reason": finish_reason}], **extra)
+
+    try:
+        yield delta({"role": "assistant", "content": ""})
+        for piece in sentences(content) or [content]:
+            yield delta({"content": piece})
+        yield delta({}, finish, **_extras(answer))
+        if counted is not None:
+            yield frame([], usage=counted)
+    except Exception:
+        log.exception("chat stream failed")
+        yield sse(STREAM_ERROR)
+    yield sse("[DONE]")

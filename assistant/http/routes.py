@@ -105,8 +105,15 @@ CHANGE_ERRORS = error_responses(401, 403, 409, 413, 429)
 def api_routes(assistant: "Assistant", max_body_bytes: int | None, guards: Guards) -> APIRouter:
     """The /api router over an Assistant."""
     api = APIRouter(prefix="/api", tags=["api"], max_body_size=max_body_bytes)
-    settings = getattr(assistant, "settings", None)
-    ask_model = ask_request_model(getattr(settings, "max_question_chars", 1000))
+    settings = getattr(assistant, "settings", None)  # tests' stand-ins may have no settings
+    add_ask_routes(api, assistant, guards, ask_request_model(getattr(settings, "max_question_chars", 1000)))
+    add_corpus_routes(api, assistant, guards)
+    add_read_routes(api, assistant, guards)
+    return api
+
+
+def add_ask_routes(api: APIRouter, assistant: "Assistant", guards: Guards, ask_model: type[AskRequest]) -> None:
+    """POST /api/ask and /api/ask/stream; `ask_model` declares the configured question length."""
 
     @api.post("/ask", response_model=AnswerOut, responses=ASK_ERRORS, dependencies=[Depends(guards.asking())])
     async def ask(body: ask_model) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -149,6 +156,10 @@ def api_routes(assistant: "Assistant", max_body_bytes: int | None, guards: Guard
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
+
+def add_corpus_routes(api: APIRouter, assistant: "Assistant", guards: Guards) -> None:
+    """Admin: POST /api/ingest and DELETE /api/documents/{doc_id}, each audited."""
+
     @api.post("/ingest", responses=CHANGE_ERRORS)
     async def ingest(who: str = Depends(guards.changing())) -> dict[str, Any]:
         """Admin: index new and changed corpus files (the IngestReport); 409 while another ingest runs."""
@@ -166,6 +177,9 @@ def api_routes(assistant: "Assistant", max_body_bytes: int | None, guards: Guard
         report = await audited(guards, who, "delete", source.name, data, lambda: assistant.delete_document(doc_id))
         return asdict(report)
 
+
+def add_read_routes(api: APIRouter, assistant: "Assistant", guards: Guards) -> None:
+    """GET /api/documents, /api/documents/{doc_id} and /api/health, for readers."""
     reading = [Depends(guards.reader)]
 
     @api.get(
@@ -198,8 +212,6 @@ def api_routes(assistant: "Assistant", max_body_bytes: int | None, guards: Guard
         """Liveness plus what is indexed."""
         snap = await asyncio.to_thread(assistant.snapshot)
         return {"status": "ok" if snap.chunks else "empty", "documents": len(snap.docs), "chunks": len(snap.chunks)}
-
-    return api
 
 
 async def audited(
