@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from assistant.answer.compose import compose_answer
 from assistant.ingest.store import Snapshot
@@ -11,6 +11,7 @@ from assistant.settings import AnswerSettings, RefusalSettings
 from assistant.types import Answer, Hit, Intent
 
 
+@runtime_checkable
 class Answerer(Protocol):
     """Writes the answer to a question from its retrieved passages (verification is the pipeline's)."""
 
