@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tiktoken
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)》\"']*\s*|\n\s*|\Z)")
 
@@ -20,7 +23,7 @@ def count_tokens(text: str) -> int:
 
 
 @functools.cache
-def _encoding() -> Any:
+def _encoding() -> tiktoken.Encoding:
     from assistant.settings import configure_offline
 
     configure_offline()  # points tiktoken at the cache bundled with llama-index: never download
