@@ -40,7 +40,7 @@ test-fast: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy assistant evals app.py
+	$(PY) -m mypy assistant evals app.py  # assistant/ strictly (see [tool.mypy] in pyproject.toml)
 
 eval: setup ingest
 	$(PY) -m evals.run

@@ -29,7 +29,8 @@ from assistant.ui import chat_actions
 from assistant.ui.assets import BRIDGE_JS, CSS
 from assistant.ui.chat_tab import chat_tab
 from assistant.ui.conversations import Session
-from assistant.ui.corpus_tab import add_one, corpus_tab, header_for, progress_callback
+from assistant.ui.corpus_actions import add_one, header_for, progress_callback
+from assistant.ui.corpus_tab import corpus_tab
 from assistant.ui.export import answer_markdown
 from assistant.ui.feedback import FeedbackStore
 from assistant.ui.render import answer_html, error_html, sentences, status_html, streaming_html

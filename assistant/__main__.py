@@ -11,11 +11,11 @@ import json
 import sys
 from dataclasses import asdict
 
-from assistant import Assistant, Settings
+from assistant import Answer, Assistant, Settings
 from assistant.ingest.store import IndexBusyError, IndexCorruptError
 
 
-def _print_answer(answer, as_json: bool) -> None:
+def _print_answer(answer: Answer, as_json: bool) -> None:
     if as_json:
         payload = {
             "question": answer.question,

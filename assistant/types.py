@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -82,6 +83,8 @@ class Answer:
     verification: list[str] = field(default_factory=list)  # what verify() dropped or changed
     scope: str = ""  # the filters the answer was limited to, in words ("仅在：厦门 · 2025年以后"); "" = all documents
 
+
+Turn = Mapping[str, str]  # one chat message: {"role": "user" | "assistant", "content": text}
 
 # Why an answer refused: not_covered (the documents do not cover it), not_stated (mentioned, not what was asked),
 # invalid_question, no_index, empty_scope (no document matches the filters), greeting (a hello or a request for

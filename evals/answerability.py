@@ -90,7 +90,7 @@ def cmrc_dev_rows(passages: int, seed: int) -> list[tuple[list[float], bool]]:
     sample = build_sample(load_benchmark(BENCHMARK), passages, seed)
     root = CACHE / sample.key
     assistant = open_assistant(root, write_corpus(sample, root / "corpus"))
-    dev = [
+    dev: list[Question] = [
         (q.question, [], q.kind == "answerable", tuple(str(a) for a in q.answers))
         for q in sample.questions
         if q.half == "dev"
@@ -136,9 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "answerable refused": round(float(refused[y == 1].mean()), 4),
         "unanswerable refused": round(float(refused[y == 0].mean()), 4),
     }
+    weights = [round(float(v), 6) for v in w]
     model = {
         "features": list(FEATURES),
-        "weights": [round(float(v), 6) for v in w],
+        "weights": weights,
         "bias": round(b, 6),
         "means": [round(float(v), 6) for v in means],
         "scales": [round(float(v), 6) for v in scales],
@@ -149,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.out.write_text(json.dumps(model, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, ensure_ascii=False))
-    print(dict(zip(FEATURES, model["weights"], strict=True)))
+    print(dict(zip(FEATURES, weights, strict=True)))
     return 0
 
 

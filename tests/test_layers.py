@@ -15,7 +15,7 @@ LAYERS = [
     ("query", ["assistant.query"]),
     ("retrieve", ["assistant.retrieve"]),
     ("answer", ["assistant.answer"]),
-    ("pipeline", ["assistant.pipeline"]),
+    ("pipeline", ["assistant.pipeline", "assistant.library", "assistant.question"]),
     ("surfaces", ["assistant.http", "assistant.ui", "assistant.__main__"]),
 ]
 

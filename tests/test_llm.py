@@ -11,8 +11,10 @@ from conftest import make_settings
 from fake_openai import FakeOpenAI, Messages, Reply, closed_port
 
 from assistant import Assistant
+from assistant.answer.answerer import Answerer, ExtractiveAnswerer
 from assistant.answer.llm import BAD_CITATION, FAILED_CHECK, UNAVAILABLE, LLMAnswerer, build_llm
 from assistant.answer.prompts import PROMPTS_DIR, PromptSet
+from assistant.query.intent import read_intent
 
 PILOT = """泉州市科学技术局
 
@@ -228,3 +230,27 @@ def test_english_question_asks_for_english_prose(base, fake):
     answer = with_llm(base, fake.base_url).ask("What is the maximum subsidy for a pilot-scale base?")
     assert "回答语言：英文" in fake.prompts[0][-1]["content"]
     assert answer.mode == "llm" and answer.text.startswith("Quanzhou grants")
+
+
+def test_both_answerers_meet_the_answerer_protocol(base, fake):
+    llm = with_llm(base, fake.base_url).llm
+    assert isinstance(llm, Answerer) and isinstance(
+        ExtractiveAnswerer(base.settings.answer, base.settings.refusal), Answerer
+    )
+
+
+def test_extractive_answerer_quotes_the_supporting_passage(base):
+    intent = read_intent(QUESTION, [], base.lexicon, base.snapshot().docs)
+    hits = base.retrieve(QUESTION)
+    answer = ExtractiveAnswerer(base.settings.answer, base.settings.refusal).answer(intent, hits, base.snapshot())
+    assert not answer.refused and "500万元" in answer.text
+    assert any("500万元" in c.text for c in answer.citations)
+
+
+def test_llm_answer_without_a_fallback_refuses_when_the_endpoint_is_down(base):
+    llm = with_llm(base, f"http://127.0.0.1:{closed_port()}/v1", llm_timeout=1.0).llm
+    assert llm is not None
+    intent = read_intent(QUESTION, [], base.lexicon, base.snapshot().docs)
+    answer = llm.answer(intent, base.retrieve(QUESTION), base.snapshot())
+    assert answer.refused and answer.refusal_kind == "not_covered" and answer.notice == UNAVAILABLE
+    assert answer.citations == [] and answer.question == QUESTION

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from assistant.answer.layout import AMOUNT, citation_for, quoted_citations, render_lines, render_table, source_label
 from assistant.answer.lead import lead_line, newest_first
 from assistant.answer.refusal import judge, refusal_text
 from assistant.answer.score import WANTED_VALUES, score_candidates
@@ -12,15 +13,11 @@ from assistant.answer.tables import Pick, cells, superlative
 from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import RATIO_PHRASE, extract_figures
-from assistant.lang.places import gazetteer
 from assistant.settings import AnswerSettings, RefusalSettings
-from assistant.types import Answer, Candidate, Citation, Hit, Intent
+from assistant.types import Answer, Candidate, Hit, Intent
 
 _LIST_INTRO = re.compile(r"[：:]$|如下|以下")
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
-_AMOUNT = re.compile(
-    r"(?:最高|不超过|不低于|每年|累计)?\d[\d.,]*\s*(?:万亿|亿|万|千)?\s*(?:元|美元|欧元|港元)|\d[\d.]*\s*[%‰]"
-)
 _SECOND_PERSON = re.compile(r"[您你]")
 _SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经费")
 
@@ -90,76 +87,16 @@ def list_items(intro: Candidate, hits: list[Hit], snap: Snapshot, max_chars: int
     return kept
 
 
-def short_title(title: str) -> str:
-    """A title short enough to prefix a quote: the 《policy》 it names, else its first 24 characters."""
-    named = re.findall(r"《([^《》]{4,40})》", title)
-    if named:
-        return f"《{named[-1]}》"
-    return f"《{title[:24]}{'…' if len(title) > 24 else ''}》"
-
-
-def source_label(snap: Snapshot, doc_id: str, english: bool) -> str:
-    """How an answer names a document: its 文号, else a short title; English answers lead with the city."""
-    doc = snap.docs.get(doc_id)
-    if doc is None:
-        return doc_id
-    label = doc.doc_number or short_title(doc.title)
-    if english and doc.city:
-        return f"{gazetteer().english_name(doc.city)} — {label}"
-    return label
-
-
-def render_lines(
-    chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int], labels: dict[str, str], english: bool
-) -> str:
-    """One line per run of quotes from the same document: `label：“quote”[n]“quote”[m]`."""
-    lines: list[str] = []
-    previous = None
-    for cand in chosen:
-        chunk = hits[cand.hit_index].chunk
-        quote = f"“{cand.text}”[{numbers[chunk.chunk_id]}]"
-        if chunk.doc_id == previous:
-            lines[-1] += quote
-        else:
-            lines.append(f"{labels[chunk.doc_id]}{': ' if english else '：'}{quote}")
-        previous = chunk.doc_id
-    return "\n".join(lines)
-
-
-def render_table(
-    chosen: Sequence[Candidate],
-    hits: Sequence[Hit],
-    numbers: dict[str, int],
-    snap: Snapshot,
-    english: bool,
-) -> str:
-    """Amounts across cities/documents as a small Markdown table: city | document | amount | passage [n]."""
-    head = "| City | Document | Amount | Passage |" if english else "| 城市 | 文件 | 金额 | 原文 |"
-    rows = [head, "|---|---|---|---|"]
-    for cand in chosen:
-        chunk = hits[cand.hit_index].chunk
-        doc = snap.docs.get(chunk.doc_id)
-        city = doc.city if doc else ""
-        amounts = "、".join(dict.fromkeys(_AMOUNT.findall(cand.text) or RATIO_PHRASE.findall(cand.text)))
-        rows.append(
-            f"| {gazetteer().english_name(city) if english else city} "
-            f"| {(doc.doc_number or short_title(doc.title)) if doc else chunk.doc_id} "
-            f"| {amounts or ('not stated' if english else '未写明')} "
-            f"| “{cand.text.replace('|', '｜')}”[{numbers[chunk.chunk_id]}] |"
-        )
-    return "\n".join(rows)
-
-
 def _support_rows(chosen: Sequence[Candidate]) -> list[Candidate]:
     """The quotes that state support (an amount, a ratio, or a support verb) — the rows of a comparison table."""
-    return [c for c in chosen if _AMOUNT.search(c.text) or RATIO_PHRASE.search(c.text) or _SUPPORT_VERB.search(c.text)]
+    return [c for c in chosen if AMOUNT.search(c.text) or RATIO_PHRASE.search(c.text) or _SUPPORT_VERB.search(c.text)]
 
 
 def _wants_table(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> bool:
     """A question about support or amounts answered from more than one place's documents."""
     cities = {_city(snap, hits[c.hit_index].chunk.doc_id) for c in chosen}
     asks_amount = intent.support or intent.answer_type in ("amount", "ratio")
-    return asks_amount and len(cities) > 1 and any(_AMOUNT.search(c.text) for c in chosen)
+    return asks_amount and len(cities) > 1 and any(AMOUNT.search(c.text) for c in chosen)
 
 
 def _grouped(
@@ -193,7 +130,7 @@ def compose_answer(
         return Answer(
             question=question,
             text=refusal_text(verdict, snap, english),
-            citations=_citations(verdict.quoted, hits, snap),
+            citations=quoted_citations(verdict.quoted, hits, snap),
             refused=True,
             refusal_kind=verdict.kind,
         )
@@ -214,7 +151,7 @@ def compose_answer(
     if table:
         chosen = _support_rows(chosen) or chosen
     chosen = newest_first(intent, chosen, hits, snap)
-    citations = _citations(chosen, hits, snap)
+    citations = quoted_citations(chosen, hits, snap)
     numbers = {c.chunk_id: c.n for c in citations}
     labels = {c.doc_id: source_label(snap, c.doc_id, english) for c in citations}
     for doc_id in _addressed_docs(chosen, hits, snap):
@@ -288,31 +225,3 @@ def _best_per_group(
         else:
             rest.append(cand)
     return leaders + rest, len(leaders)
-
-
-def citation_for(hit: Hit, snap: Snapshot, n: int, quote: str = "") -> Citation:
-    """A numbered citation of a retrieved passage, with its document's metadata."""
-    doc = snap.docs.get(hit.chunk.doc_id)
-    return Citation(
-        n=n,
-        doc_id=hit.chunk.doc_id,
-        chunk_id=hit.chunk.chunk_id,
-        title=doc.title if doc else hit.chunk.doc_id,
-        doc_number=doc.doc_number if doc else "",
-        date=doc.date if doc else "",
-        section=hit.chunk.section,
-        text=hit.chunk.text,
-        score=round(hit.score, 6),
-        quote=quote,
-    )
-
-
-def _citations(chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[Citation]:
-    """One citation per quoted chunk, numbered in order of first use, carrying the sentences quoted from it."""
-    quotes: dict[str, list[str]] = {}
-    first: dict[str, Hit] = {}
-    for cand in chosen:
-        hit = hits[cand.hit_index]
-        first.setdefault(hit.chunk.chunk_id, hit)
-        quotes.setdefault(hit.chunk.chunk_id, []).append(cand.text)
-    return [citation_for(hit, snap, n, " … ".join(quotes[cid])) for n, (cid, hit) in enumerate(first.items(), start=1)]

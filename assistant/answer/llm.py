@@ -8,17 +8,17 @@ import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.llms import LLM
 
-from assistant.answer.compose import citation_for
+from assistant.answer.layout import citation_for
 from assistant.answer.prompts import PromptSet
-from assistant.answer.refusal import Verdict, refusal_text
+from assistant.answer.refusal import refusal_text
 from assistant.answer.verify import drop_unsupported, markers_in, renumber, verify_answer
 from assistant.ingest.store import Snapshot
 from assistant.settings import Settings
-from assistant.types import Answer, Citation, Hit, Query
+from assistant.types import Answer, Citation, Hit, Intent, Query, Turn, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +76,19 @@ def format_passages(citations: Sequence[Citation]) -> str:
 
 
 class LLMAnswerer:
-    """Condenses follow-ups and answers from numbered passages; every reply is verified before it is used."""
+    """Condenses follow-ups and answers from numbered passages; every reply is verified before it is used.
 
-    def __init__(self, llm: Any, prompts: PromptSet, cooldown: float = COOLDOWN_S) -> None:
+    An Answerer (assistant.answer.answerer); it also condenses follow-ups and streams.
+    """
+
+    def __init__(self, llm: LLM, prompts: PromptSet, cooldown: float = COOLDOWN_S) -> None:
         self.llm = llm
         self.prompts = prompts
         self.cooldown = cooldown
         self._down_until = 0.0
 
     # --- follow-ups -------------------------------------------------------------------------------
-    def condense(self, question: str, history: Sequence[dict]) -> str | None:
+    def condense(self, question: str, history: Sequence[Turn]) -> str | None:
         """The follow-up rewritten as a standalone question, or None (no history, or the LLM failed)."""
         messages = self._condense_messages(question, history)
         if messages is None:
@@ -96,7 +99,7 @@ class LLMAnswerer:
             self._failed("condense", exc)
             return None
 
-    def _condense_messages(self, question: str, history: Sequence[dict]) -> list[ChatMessage] | None:
+    def _condense_messages(self, question: str, history: Sequence[Turn]) -> list[ChatMessage] | None:
         turns = [m for m in history if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
         if not turns or self._is_down():
             return None
@@ -108,8 +111,9 @@ class LLMAnswerer:
         return [ChatMessage(role=MessageRole.USER, content=prompt)]
 
     # --- answers ----------------------------------------------------------------------------------
-    def answer(self, query: Query, hits: Sequence[Hit], snap: Snapshot, fallback: Answer) -> Answer:
-        """The verified LLM answer, or `fallback` (the extractive answer) with a notice saying why."""
+    def answer(self, intent: Intent, hits: Sequence[Hit], snap: Snapshot, fallback: Answer | None = None) -> Answer:
+        """The verified LLM answer, or `fallback` (the extractive answer; else a refusal) with a notice saying why."""
+        query, fallback = intent.query, fallback or _not_covered(intent, snap, self.prompts.hash)
         if self._is_down():
             return self._fallback(fallback, UNAVAILABLE)
         messages, citations = self.messages(query, hits, snap)
@@ -121,9 +125,10 @@ class LLMAnswerer:
         return self._finish(reply, query, citations, snap, fallback)
 
     async def astream(
-        self, query: Query, hits: Sequence[Hit], snap: Snapshot, fallback: Answer
+        self, intent: Intent, hits: Sequence[Hit], snap: Snapshot, fallback: Answer | None = None
     ) -> AsyncIterator[str | Answer]:
         """The reply's text as it arrives, then the verified Answer (which may differ: see Answer.notice)."""
+        query, fallback = intent.query, fallback or _not_covered(intent, snap, self.prompts.hash)
         if self._is_down():
             yield self._fallback(fallback, UNAVAILABLE)
             return
@@ -155,22 +160,15 @@ class LLMAnswerer:
         ]
         return messages, citations
 
-    def _finish(self, reply: Any, query: Query, citations: list[Citation], snap: Snapshot, fallback: Answer) -> Answer:
+    def _finish(
+        self, reply: object, query: Query, citations: list[Citation], snap: Snapshot, fallback: Answer
+    ) -> Answer:
         """Verify the reply: refusal, invalid citations → fallback, unsupported sentences dropped."""
         text = reply.strip() if isinstance(reply, str) else ""
         if not text:
             return self._fallback(fallback, UNAVAILABLE)  # an empty or non-text reply
         if self._is_refusal(text):
-            verdict = Verdict(refused=True, kind="not_covered")
-            return Answer(
-                question=fallback.question,
-                text=refusal_text(verdict, snap, query.english),
-                citations=[],
-                refused=True,
-                mode="llm",
-                refusal_kind="not_covered",
-                prompt_hash=self.prompts.hash,
-            )
+            return replace(_not_covered_text(fallback.question, snap, query.english), prompt_hash=self.prompts.hash)
         checked = verify_answer(text, citations)
         if checked.invalid_markers:
             return self._fallback(fallback, BAD_CITATION, checked.notes())
@@ -210,7 +208,18 @@ class LLMAnswerer:
         log.warning("LLM %s failed: %s: %s", what, type(exc).__name__, exc)
 
 
-def _standalone(reply: Any, question: str) -> str | None:
+def _not_covered_text(question: str, snap: Snapshot, english: bool) -> Answer:
+    """The LLM's own refusal: the documents do not cover the question."""
+    text = refusal_text(Verdict(refused=True, kind="not_covered"), snap, english)
+    return Answer(question=question, text=text, citations=[], refused=True, mode="llm", refusal_kind="not_covered")
+
+
+def _not_covered(intent: Intent, snap: Snapshot, prompt_hash: str) -> Answer:
+    """The answer when no fallback was given and the LLM cannot answer."""
+    return replace(_not_covered_text(intent.question, snap, intent.english), prompt_hash=prompt_hash)
+
+
+def _standalone(reply: object, question: str) -> str | None:
     """The condensed question from the reply, or None when it is empty or implausibly long."""
     lines = [line.strip() for line in str(reply or "").splitlines() if line.strip()]
     if not lines:

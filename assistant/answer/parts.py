@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from assistant.settings import AnswerSettings
 from assistant.types import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -13,6 +14,16 @@ _MARKER = re.compile(r"\[(\d+)\]")
 _HEADS_ZH = ("问一", "问二", "问三", "问四", "问五", "问六")
 _HEADS_EN = ("Part one", "Part two", "Part three", "Part four", "Part five", "Part six")
 MAX_PARTS = len(_HEADS_ZH)
+
+
+def part_budget(settings: AnswerSettings, parts: int) -> AnswerSettings:
+    """The parts share one answer's budget: a short answer each."""
+    return settings.model_copy(
+        update={
+            "max_sentences": max(1, settings.max_sentences // parts),
+            "max_chars": max(settings.max_sentence_chars, settings.max_chars // parts),
+        }
+    )
 
 
 def _renumbered(answer: Answer, numbering: dict[str, int], citations: list[Citation]) -> str:

@@ -12,7 +12,7 @@ server-side; no traceback in the response). See docs/serving.md and docs/securit
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +25,9 @@ from assistant.http.openai_compat import openai_routes
 from assistant.http.routes import api_routes
 from assistant.http.schemas import QUESTION_ERRORS, error_response
 from assistant.ingest.store import IndexBusyError
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
 
 log = logging.getLogger("assistant.http")
 API_PREFIXES = ("/api/", "/v1/")
@@ -68,12 +71,12 @@ def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     return sorted(methods)
 
 
-def create_app(assistant: Any, max_body_bytes: int | None = None, guards: Guards | None = None) -> FastAPI:
+def create_app(assistant: Assistant, max_body_bytes: int | None = None, guards: Guards | None = None) -> FastAPI:
     """The FastAPI app over an Assistant (mount Gradio on it at "/" with gr.mount_gradio_app if wanted).
 
     `guards` (auth, rate limits, answer slots, audit log) default to what the assistant's settings say.
     """
-    settings = getattr(assistant, "settings", None)
+    settings = getattr(assistant, "settings", None)  # tests' stand-ins may have no settings
     limit = max_body_bytes if max_body_bytes is not None else getattr(settings, "api_max_body_bytes", 1 << 20)
     app = FastAPI(
         title="Policy QA assistant",

@@ -12,10 +12,15 @@ configure_offline()  # before any library reads the environment
 
 import argparse
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assistant.pipeline import Assistant
 
 
-def app(assistant: Any = None) -> Any:
+def app(assistant: Assistant | None = None) -> FastAPI:
     """The app over an assistant (by default built from the environment: uvicorn's factory, once per worker)."""
     from assistant import Assistant
     from assistant.http import create_app

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.settings import Settings
+
 _WRITE = threading.Lock()  # lines from concurrent requests must not interleave
 
 
-def audit_path(settings: Any) -> Path:
+def audit_path(settings: Settings) -> Path:
     """Where the log lives: `audit_log`, else `index_dir/audit.jsonl`."""
     configured = getattr(settings, "audit_log", None)
     return Path(configured) if configured else Path(settings.index_dir) / "audit.jsonl"

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.http.schemas import ApiError
+from assistant.settings import Settings
 
 LOOPBACK_ONLY = (
     "corpus changes are allowed from loopback only while POLICYQA_ADMIN_TOKEN is not set "
@@ -34,13 +35,13 @@ class AccessPolicy:
     api_keys: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Any) -> AccessPolicy:
+    def from_settings(cls, settings: Settings | None) -> AccessPolicy:
         """The policy the settings describe (an object without the fields gets the open defaults)."""
         token_text, keys_text = (_secret(getattr(settings, name, "")) for name in ("admin_token", "api_keys"))
         return cls(token_text.strip(), tuple(k.strip() for k in keys_text.split(",") if k.strip()))
 
 
-def _secret(value: Any) -> str:
+def _secret(value: object) -> str:
     """A SecretStr's text (or a plain string's, as `Settings.model_copy(update=…)` leaves it)."""
     return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value or "")
 
@@ -143,7 +144,7 @@ def reader_dependency(policy: AccessPolicy) -> Callable[..., Any]:
     return keyed_reader
 
 
-def exposure_warning(settings: Any, host: str) -> str:
+def exposure_warning(settings: Settings | None, host: str) -> str:
     """What to tell the operator at start-up when another machine could reach an app that has no admin token."""
     if AccessPolicy.from_settings(settings).admin_token or is_loopback(host) or host == "localhost":
         return ""

@@ -22,6 +22,7 @@ from fastapi import Depends
 from assistant.http.audit import audit_path
 from assistant.http.auth import AccessPolicy, admin_dependency, reader_dependency
 from assistant.http.schemas import ApiError
+from assistant.settings import Settings
 
 T = TypeVar("T")
 _MAX_CLIENTS = 10_000  # buckets kept; the least recently seen client is forgotten first
@@ -30,7 +31,7 @@ _MAX_CLIENTS = 10_000  # buckets kept; the least recently seen client is forgott
 class RateLimiter:
     """A token bucket per client: `burst` requests at once, then `per_minute`, refilled continuously."""
 
-    def __init__(self, per_minute: float, burst: int, clock: Any = time.monotonic) -> None:
+    def __init__(self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = max(per_minute, 1e-9) / 60.0
         self.burst = max(int(burst), 1)
         self.clock = clock
@@ -114,7 +115,7 @@ class Guards:
     audit: Path
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Guards:
+    def from_settings(cls, settings: Settings | None) -> Guards:
         """The guards the settings describe; an object without the fields gets the defaults (open reading)."""
         policy = AccessPolicy.from_settings(settings)
 

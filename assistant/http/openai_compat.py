@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -25,11 +25,14 @@ from assistant.http.usage import cited, sources_block, truncate, usage
 from assistant.types import Answer
 from assistant.ui.render import sentences
 
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
+
 log = logging.getLogger("assistant.http")
 MODEL_ID = "policyqa"
 
 
-def model_modes(assistant: Any) -> dict[str, str | None]:
+def model_modes(assistant: Assistant) -> dict[str, str | None]:
     """Served model id → answer mode (None: the configured one); `-llm` only when an LLM is configured."""
     base = getattr(getattr(assistant, "settings", None), "openai_model_id", MODEL_ID)
     modes: dict[str, str | None] = {base: None, f"{base}-extractive": "extractive"}
@@ -38,7 +41,7 @@ def model_modes(assistant: Any) -> dict[str, str | None]:
     return modes
 
 
-def chat_question(request: ChatRequest) -> tuple[str, list[dict]]:
+def chat_question(request: ChatRequest) -> tuple[str, list[dict[str, str]]]:
     """The last user message is the question ("" without one); the user/assistant messages before it the history."""
     last = max((i for i, m in enumerate(request.messages) if m.role == "user"), default=-1)
     earlier = request.messages[:last] if last >= 0 else request.messages
@@ -69,7 +72,7 @@ def model_not_found(model: str) -> ApiError:
     return ApiError(404, f"The model `{model}` does not exist", "invalid_request_error", code="model_not_found")
 
 
-def openai_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> APIRouter:
+def openai_routes(assistant: Assistant, max_body_bytes: int | None, guards: Guards) -> APIRouter:
     """The /v1 router: chat completions (plain or streamed) and the model list."""
     v1 = APIRouter(prefix="/v1", tags=["openai"], max_body_size=max_body_bytes)
     modes = model_modes(assistant)
@@ -108,26 +111,31 @@ def openai_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) ->
             choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
             return {**head, "object": "chat.completion", "choices": [choice], "usage": counted, **_extras(answer)}
         include_usage = bool(request.stream_options and request.stream_options.include_usage)
-
-        def frame(choices: list[dict[str, Any]], **extra: Any) -> str:
-            return sse({**head, "object": "chat.completion.chunk", "choices": choices, **extra})
-
-        def delta(part: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> str:
-            return frame([{"index": 0, "delta": part, "finish_reason": finish_reason}], **extra)
-
-        async def events() -> AsyncIterator[str]:
-            try:
-                yield delta({"role": "assistant", "content": ""})
-                for piece in sentences(content) or [content]:
-                    yield delta({"content": piece})
-                yield delta({}, finish, **_extras(answer))
-                if include_usage:
-                    yield frame([], usage=counted)
-            except Exception:
-                log.exception("chat stream failed")
-                yield sse(STREAM_ERROR)
-            yield sse("[DONE]")
-
-        return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+        events = completion_chunks(head, answer, content, finish, counted if include_usage else None)
+        return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
 
     return v1
+
+
+async def completion_chunks(
+    head: dict[str, Any], answer: Answer, content: str, finish: str, counted: dict[str, int] | None
+) -> AsyncIterator[str]:
+    """The chat.completion.chunk events of a finished answer, sentence by sentence; usage last when asked for."""
+
+    def frame(choices: list[dict[str, Any]], **extra: Any) -> str:
+        return sse({**head, "object": "chat.completion.chunk", "choices": choices, **extra})
+
+    def delta(part: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> str:
+        return frame([{"index": 0, "delta": part, "finish_reason": finish_reason}], **extra)
+
+    try:
+        yield delta({"role": "assistant", "content": ""})
+        for piece in sentences(content) or [content]:
+            yield delta({"content": piece})
+        yield delta({}, finish, **_extras(answer))
+        if counted is not None:
+            yield frame([], usage=counted)
+    except Exception:
+        log.exception("chat stream failed")
+        yield sse(STREAM_ERROR)
+    yield sse("[DONE]")

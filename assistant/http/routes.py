@@ -8,10 +8,10 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -31,7 +31,11 @@ from assistant.http.schemas import (
     error_responses,
     read_filters,
 )
-from assistant.types import Answer
+from assistant.ingest.store import IngestReport
+from assistant.types import Answer, Turn
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant, Filters
 
 log = logging.getLogger("assistant.http")
 _LINE_END = re.compile(r"(?<=\n)")
@@ -46,12 +50,12 @@ def sse(data: Any, event: str | None = None) -> str:
 
 
 async def answer_stream(
-    assistant: Any,
+    assistant: "Assistant",
     question: str,
-    history: list[dict],
+    history: Sequence[Turn],
     top_k: int | None,
     mode: str | None,
-    filters: Any = None,
+    filters: "Filters" = None,
     strict: bool = True,
 ) -> AsyncIterator[str | Answer]:
     """Partial texts, then the final Answer.
@@ -98,11 +102,18 @@ ASK_ERRORS = error_responses(400, 401, 413, 422, 429, 503, 504)
 CHANGE_ERRORS = error_responses(401, 403, 409, 413, 429)
 
 
-def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> APIRouter:
+def api_routes(assistant: "Assistant", max_body_bytes: int | None, guards: Guards) -> APIRouter:
     """The /api router over an Assistant."""
     api = APIRouter(prefix="/api", tags=["api"], max_body_size=max_body_bytes)
-    settings = getattr(assistant, "settings", None)
-    ask_model = ask_request_model(getattr(settings, "max_question_chars", 1000))
+    settings = getattr(assistant, "settings", None)  # tests' stand-ins may have no settings
+    add_ask_routes(api, assistant, guards, ask_request_model(getattr(settings, "max_question_chars", 1000)))
+    add_corpus_routes(api, assistant, guards)
+    add_read_routes(api, assistant, guards)
+    return api
+
+
+def add_ask_routes(api: APIRouter, assistant: "Assistant", guards: Guards, ask_model: type[AskRequest]) -> None:
+    """POST /api/ask and /api/ask/stream; `ask_model` declares the configured question length."""
 
     @api.post("/ask", response_model=AnswerOut, responses=ASK_ERRORS, dependencies=[Depends(guards.asking())])
     async def ask(body: ask_model) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -145,6 +156,10 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
+
+def add_corpus_routes(api: APIRouter, assistant: "Assistant", guards: Guards) -> None:
+    """Admin: POST /api/ingest and DELETE /api/documents/{doc_id}, each audited."""
+
     @api.post("/ingest", responses=CHANGE_ERRORS)
     async def ingest(who: str = Depends(guards.changing())) -> dict[str, Any]:
         """Admin: index new and changed corpus files (the IngestReport); 409 while another ingest runs."""
@@ -162,6 +177,9 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
         report = await audited(guards, who, "delete", source.name, data, lambda: assistant.delete_document(doc_id))
         return asdict(report)
 
+
+def add_read_routes(api: APIRouter, assistant: "Assistant", guards: Guards) -> None:
+    """GET /api/documents, /api/documents/{doc_id} and /api/health, for readers."""
     reading = [Depends(guards.reader)]
 
     @api.get(
@@ -195,10 +213,10 @@ def api_routes(assistant: Any, max_body_bytes: int | None, guards: Guards) -> AP
         snap = await asyncio.to_thread(assistant.snapshot)
         return {"status": "ok" if snap.chunks else "empty", "documents": len(snap.docs), "chunks": len(snap.chunks)}
 
-    return api
 
-
-async def audited(guards: Guards, who: str, action: str, file: str, data: bytes, change: Any) -> Any:
+async def audited(
+    guards: Guards, who: str, action: str, file: str, data: bytes, change: Callable[[], IngestReport]
+) -> IngestReport:
     """Run a corpus change in a worker thread and append its outcome to the audit log (failures too)."""
     digest = audit.sha256_of(data) if data else ""
     try:

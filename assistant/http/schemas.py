@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException
 
+from assistant.library import DocumentInfo
 from assistant.retrieve.scope import ScopeError, scope_from_filters
-from assistant.types import Answer, Scope
+from assistant.types import Answer, Document, Scope
 
 
 def _json_integer(value: Any) -> Any:
@@ -204,7 +205,7 @@ def error_response(
     status: int,
     message: str,
     kind: str,
-    details: list[dict] | None = None,
+    details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     code: str | None = None,
 ) -> JSONResponse:
@@ -239,9 +240,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return {**payload, "citations": [CitationOut(**asdict(c)).model_dump() for c in answer.citations]}
 
 
-def document_json(info: Any, with_text: bool = False) -> dict[str, Any]:
+def document_json(info: DocumentInfo | Document, with_text: bool = False) -> dict[str, Any]:
     """A DocumentInfo (or a bare Document) as DocumentOut JSON; only the file name, never the server path."""
-    doc = getattr(info, "document", info)
+    doc, chunks = (info.document, info.chunks) if isinstance(info, DocumentInfo) else (info, None)
     fields = {k: getattr(doc, k) for k in ("doc_id", "title", "issuer", "doc_number", "date", "city", "kind")}
-    out = DocumentOut(**fields, file=Path(doc.source_path).name, chunks=getattr(info, "chunks", None))
+    out = DocumentOut(**fields, file=Path(doc.source_path).name, chunks=chunks)
     return out.model_dump(exclude_none=True) | ({"text": doc.text} if with_text else {})

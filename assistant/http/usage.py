@@ -5,17 +5,20 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.types import Answer, Citation
 from assistant.ui.render import sentences
+
+if TYPE_CHECKING:
+    import tiktoken
 
 _MARKER = re.compile(r"\[(\d+)\]")
 ENCODING = "cl100k_base"  # ships with llama-index's tiktoken cache; no download
 
 
 @functools.cache
-def _encoding() -> Any:
+def _encoding() -> tiktoken.Encoding:
     from assistant.settings import configure_offline
 
     configure_offline()  # TIKTOKEN_CACHE_DIR before tiktoken's first use

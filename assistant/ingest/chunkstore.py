@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from assistant.ingest.load import text_key
 from assistant.types import Chunk, Document
@@ -49,7 +48,7 @@ class FileStamp:
     text_key: str
 
 
-def _chunk(row: Sequence) -> Chunk:
+def _chunk(row: sqlite3.Row) -> Chunk:
     return Chunk(chunk_id=row[0], doc_id=row[1], position=row[2], text=row[3], section=row[4], start=row[5], end=row[6], kind=row[7])  # fmt: skip
 
 
@@ -93,7 +92,7 @@ class ChunkStore:
                     f"the chunk store is damaged ({exc}); restart to set it aside and rebuild the index"
                 ) from exc
 
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    def _rows(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
         """One statement, atomic by itself (no transaction to open and close); damage is IndexCorruptError."""
         with self._lock:
             try:

@@ -7,12 +7,14 @@ import itertools
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from assistant.settings import Settings
 
 
 class Embedder(Protocol):
@@ -104,7 +106,8 @@ class OpenAIEmbedder:
         if len(rows) != len(texts):
             raise ValueError(f"embedding endpoint returned {len(rows)} vectors for {len(texts)} texts")
         vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        unit: np.ndarray = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return unit
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, "query")
@@ -158,7 +161,7 @@ class CachedEmbedder:
                 )
                 self._db.commit()
 
-    def _embed(self, role: str, texts: Sequence[str], on_batch: Any = None) -> np.ndarray:
+    def _embed(self, role: str, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         keys = [self._key(role, t) for t in texts]
         cached = self._lookup(keys)
         todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
@@ -174,7 +177,9 @@ class CachedEmbedder:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([cached[k] for k in keys])
 
-    def _run_batches(self, embed: Any, batches: list[list[tuple[str, str]]]) -> Iterator[np.ndarray]:
+    def _run_batches(
+        self, embed: Callable[[list[str]], np.ndarray], batches: list[list[tuple[str, str]]]
+    ) -> Iterator[np.ndarray]:
         """Vectors per batch, in order; several requests in flight when the backend allows it."""
         workers = min(getattr(self.inner, "max_concurrency", 1), len(batches))
         if workers <= 1:
@@ -186,7 +191,7 @@ class CachedEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed("query", texts)
 
-    def embed_passages(self, texts: Sequence[str], on_batch: Any = None) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         return self._embed("passage", texts, on_batch)
 
     def count_missing(self, texts: Sequence[str]) -> int:
@@ -202,7 +207,7 @@ def build_embedder(backend: str, cache_path: Path | None, **options: Any) -> Cac
     return CachedEmbedder(inner, cache_path, batch_size=batch_size)
 
 
-def embedder_from_settings(settings: Any) -> CachedEmbedder:
+def embedder_from_settings(settings: Settings) -> CachedEmbedder:
     """The embedder a Settings object describes, behind its cache (embed_cache, else index_dir/embeddings.sqlite)."""
     options: dict[str, Any] = {"batch_size": settings.embed_batch_size}
     if settings.embed_backend == "openai":

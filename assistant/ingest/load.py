@@ -9,12 +9,15 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.clean import clean_text
 from assistant.ingest.metadata import FIELDS, extract_metadata
 from assistant.ingest.readers import SUPPORTED_SUFFIXES, UnreadableError, read_text
 from assistant.types import Document
+
+if TYPE_CHECKING:
+    from assistant.ingest.chunkstore import FileStamp  # chunkstore imports this module
 
 MANIFEST = "manifest.toml"
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.\-\u4e00-\u9fff]+")
@@ -44,7 +47,7 @@ class DocumentError(Exception):
 
 
 def load_corpus(
-    corpus_dir: Path, max_file_bytes: int, prefer: Collection[str] = (), known: Mapping[str, Any] | None = None
+    corpus_dir: Path, max_file_bytes: int, prefer: Collection[str] = (), known: Mapping[str, FileStamp] | None = None
 ) -> tuple[list[Document], list[LoadError]]:
     """Every document in `corpus_dir` (recursively), and what was skipped or failed, file by file.
 

@@ -13,16 +13,16 @@ import time
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 from assistant.ingest.embed import CachedEmbedder
 from assistant.ingest.store import Index, IndexCorruptError, forget_local_client, open_vector_store
 from assistant.lang.lexicon import Lexicon
+from assistant.settings import Settings
 
 log = logging.getLogger("assistant.ingest.store")
 
 
-def open_index(settings: Any, embedder: CachedEmbedder, lexicon: Lexicon, recovered: Sequence[str] = ()) -> Index:
+def open_index(settings: Settings, embedder: CachedEmbedder, lexicon: Lexicon, recovered: Sequence[str] = ()) -> Index:
     """The index in settings.index_dir; a local Chroma folder that cannot be opened is set aside and started afresh."""
     notes = list(recovered)
     try:
@@ -48,7 +48,7 @@ def open_index(settings: Any, embedder: CachedEmbedder, lexicon: Lexicon, recove
     return index
 
 
-def repair_index_files(settings: Any) -> list[str]:
+def repair_index_files(settings: Settings) -> list[str]:
     """Set aside a damaged chunk store or embedding cache (before anything opens them); what was done."""
     cache = Path(settings.embed_cache or settings.index_dir / "embeddings.sqlite")
     notes = []

@@ -25,6 +25,7 @@ from assistant.ingest.chunkstore import ChunkStore, FileStamp, IndexCorruptError
 from assistant.ingest.embed import CachedEmbedder
 from assistant.ingest.snapshot import Snapshot, prune_generations, read_snapshot, write_bm25
 from assistant.lang.lexicon import Lexicon
+from assistant.settings import Settings
 from assistant.types import Chunk, Document
 
 __all__ = ["ChunkStore", "Index", "IndexBusyError", "IndexCorruptError", "IngestReport", "Snapshot", "indexed_text"]
@@ -53,7 +54,7 @@ class VectorStore:
     client: Any
 
 
-def open_vector_store(settings: Any) -> VectorStore:
+def open_vector_store(settings: Settings) -> VectorStore:
     """The Chroma collection: embedded PersistentClient, or HttpClient when a host is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -107,7 +108,7 @@ class Index:
     def __init__(
         self,
         index_dir: Path,
-        vector_store: Any,
+        vector_store: VectorStore,
         embedder: CachedEmbedder,
         lexicon: Lexicon,
         chunk_max_tokens: int = 320,

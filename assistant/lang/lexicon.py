@@ -9,6 +9,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jieba
 
@@ -115,7 +116,7 @@ class Lexicon:
 
 def load_lexicon(path: Path | None) -> Lexicon:
     """Read the glossary; a missing file gives a plain tokenizer (still Chinese-aware)."""
-    data: dict = {}
+    data: dict[str, Any] = {}
     if path is not None and path.is_file():
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     tokenizer = jieba.Tokenizer()

@@ -9,11 +9,10 @@ from dataclasses import replace
 from assistant.lang.lexicon import YEAR, Lexicon, is_english, normalize_query
 from assistant.lang.places import gazetteer
 from assistant.query.vocabulary import Vocabulary, load_vocabulary
-from assistant.types import Constraints, Document, Intent, Query
+from assistant.types import Constraints, Document, Intent, Query, Turn
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_END = re.compile(r"[，。？！；,.?!;]")
-Turn = Mapping[str, str]
 
 
 def places_in(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from assistant.ingest.store import Snapshot
 from assistant.lang.lexicon import Lexicon
 from assistant.lang.places import gazetteer
-from assistant.types import Answer
+from assistant.types import Answer, RefusalKind
 
 VOCABULARY = Path(__file__).with_name("smalltalk.toml")
 _PUNCT = re.compile(r"[\s,.!?;:~，。！？；：、…～“”\"'（）()]+")
@@ -29,10 +29,13 @@ UNCLEAR = (
 @cache
 def _vocabulary(path: Path = VOCABULARY) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return tuple(frozenset(w.lower() for w in data.get(k, [])) for k in ("greetings", "help", "english"))  # type: ignore[return-value]
+    greetings, helps, english = (
+        frozenset(w.lower() for w in data.get(k, [])) for k in ("greetings", "help", "english")
+    )
+    return greetings, helps, english
 
 
-def talk_kind(question: str, snap: Snapshot, lexicon: Lexicon) -> str:
+def talk_kind(question: str, snap: Snapshot, lexicon: Lexicon) -> RefusalKind:
     """ "greeting" (a hello or a request for help), "unclear" (no recognisable words), or "" for a question."""
     greetings, helps, english = _vocabulary()
     bare = _PUNCT.sub(" ", question.lower()).strip()

@@ -43,7 +43,7 @@ class ScopeError(ValueError):
     """Filters that cannot be read (an unknown key, a value of the wrong type)."""
 
 
-def _strings(value: Any, key: str) -> tuple[str, ...]:
+def _strings(value: object, key: str) -> tuple[str, ...]:
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         raise ScopeError(f"filter {key!r} takes a string or a list of strings")

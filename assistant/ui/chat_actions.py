@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from assistant.retrieve.scope import KIND_WORDS
 from assistant.types import Scope
+from assistant.ui import Updates
 from assistant.ui import conversations as convo
 from assistant.ui.assets import COPY_JS
 from assistant.ui.conversations import Session
@@ -25,8 +26,11 @@ from assistant.ui.render import status_html
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 _TURN = re.compile(r"pqa-turn-(\d+)")
 
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
 
-def add_scope_picker(assistant: Any) -> list[Any]:
+
+def add_scope_picker(assistant: Assistant) -> list[Any]:
     """City / issuer / kind / date / document selectors; their values in `scope_of` order."""
     with gr.Accordion("范围 Scope（默认：全部文档）", open=False, elem_id="pqa-scope-picker"):
         with gr.Row():
@@ -39,7 +43,7 @@ def add_scope_picker(assistant: Any) -> list[Any]:
             docs = gr.Dropdown(label="文档 Documents", multiselect=True, choices=[], elem_id="pqa-scope-docs")
     pickers = [cities, issuers, kinds, date_from, date_to, docs]
 
-    def refresh() -> tuple:
+    def refresh() -> Updates:
         infos = [i.document for i in assistant.documents()]
         values = {
             "city": sorted({d.city for d in infos if d.city}),
@@ -93,7 +97,7 @@ def add_feedback(chatbot: gr.Chatbot, session: gr.State, store: FeedbackStore) -
         send = gr.Button("提交 Send", size="sm", scale=1, elem_id="pqa-feedback-send")
     note = gr.HTML(elem_id="pqa-feedback-note", js_on_load=None)
 
-    def rate(state: Session, evt: gr.LikeData) -> tuple:
+    def rate(state: Session, evt: gr.LikeData) -> Updates:
         index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         turn = turn_of(state.chat[index]) if 0 <= index < len(state.chat) else None
         if turn is None or turn >= len(state.answers) or evt.liked is None or evt.liked == "":
@@ -103,7 +107,7 @@ def add_feedback(chatbot: gr.Chatbot, session: gr.State, store: FeedbackStore) -
         thanks = "谢谢！已记录 👍 Thanks." if liked else "已记录 👎，可以补充说明哪里不对。Recorded."
         return row_id, gr.Row(visible=not liked), status_html(thanks, "ok")
 
-    def add_comment(row_id: int, text: str) -> tuple:
+    def add_comment(row_id: int, text: str) -> Updates:
         if row_id and text.strip():
             store.comment(row_id, text)
             return "", gr.Row(visible=False), status_html("说明已保存。Comment saved.", "ok")
@@ -114,7 +118,7 @@ def add_feedback(chatbot: gr.Chatbot, session: gr.State, store: FeedbackStore) -
     comment.submit(add_comment, [last, comment], [comment, row, note], **PRIVATE)
 
 
-def stopped(state: Session) -> tuple:
+def stopped(state: Session) -> Updates:
     """After a stop: the chat without the half-written answer, and the question back in the box."""
     chat = [*state.chat]
     if state.pending:
@@ -125,7 +129,7 @@ def stopped(state: Session) -> tuple:
     return state.pending, chat, Session(state.chat, state.history, state.answers)
 
 
-def last_question(state: Session) -> tuple:
+def last_question(state: Session) -> Updates:
     """For regenerate: the last question, and the session without its turn."""
     users = [i for i, m in enumerate(state.chat) if m.get("role") == "user"]
     if not users:
@@ -187,9 +191,9 @@ def wire_conversations(
     chatbot: gr.Chatbot,
     session: gr.State,
     others: list[Any],
-    reset: Callable[[], tuple],
+    reset: Callable[[], Updates],
     secret: str,
-) -> tuple[gr.BrowserState, Callable[..., tuple], Callable[..., tuple]]:
+) -> tuple[gr.BrowserState, Callable[..., Updates], Callable[..., Updates]]:
     """The conversation list kept in localStorage: switch, new, rename, delete.
 
     Returns (store, save(session, store), restore(store)) for the caller to chain after answers and on load.
@@ -197,31 +201,31 @@ def wire_conversations(
     store = gr.BrowserState(convo.empty_store(), storage_key="policyqa-conversations", secret=secret)
     picker, new, title, rename, delete = bar.picker, bar.new, bar.title, bar.rename, bar.delete
 
-    def listed(data: dict) -> gr.Dropdown:
+    def listed(data: dict[str, Any]) -> gr.Dropdown:
         return gr.Dropdown(choices=convo.choices(data), value=data.get("active") or None)
 
-    def save(state: Session, data: dict) -> tuple:
+    def save(state: Session, data: dict[str, Any]) -> Updates:
         data = convo.saved(data, state)
         return data, listed(data)
 
-    def switch(key: str | None, data: dict) -> tuple:
+    def switch(key: str | None, data: dict[str, Any]) -> Updates:
         data = {**data, "active": key or ""}
         state = convo.session_of(data)
         return data, state, state.chat
 
-    def start(data: dict) -> tuple:
+    def start(data: dict[str, Any]) -> Updates:
         data = convo.started(data)
         return (data, listed(data), *reset())
 
-    def restore(data: dict) -> tuple:
+    def restore(data: dict[str, Any]) -> Updates:
         state = convo.session_of(data)
         return state, state.chat, listed(data or convo.empty_store())
 
-    def rename_one(key: str | None, name: str, data: dict) -> tuple:
+    def rename_one(key: str | None, name: str, data: dict[str, Any]) -> Updates:
         data = convo.renamed(data, key or "", name)
         return data, listed(data), ""
 
-    def delete_one(key: str | None, data: dict) -> tuple:
+    def delete_one(key: str | None, data: dict[str, Any]) -> Updates:
         if not key:
             return data, listed(data), *(gr.update() for _ in others)
         data = convo.deleted(data, key)

@@ -22,8 +22,8 @@ MAX_CONVERSATIONS = 30  # the oldest are dropped: localStorage holds a few megab
 class Session:
     """One conversation: what the chat shows, what the pipeline sees, and the answers."""
 
-    chat: list[dict] = field(default_factory=list)
-    history: list[dict] = field(default_factory=list)
+    chat: list[dict[str, Any]] = field(default_factory=list)  # Gradio chat messages
+    history: list[dict[str, str]] = field(default_factory=list)  # role/content turns for the pipeline
     answers: list[Answer] = field(default_factory=list)
     pending: str = ""  # the question being answered (for stop)
 

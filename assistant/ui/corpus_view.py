@@ -13,7 +13,7 @@ from assistant.types import Chunk, Document
 from assistant.ui.render import mark_spans
 
 if TYPE_CHECKING:
-    from assistant.pipeline import DocumentInfo
+    from assistant.library import DocumentInfo
 
 DOCUMENT_COLUMNS = [
     "标题 Title",

@@ -6,11 +6,12 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.types import Answer
+from assistant.types import Answer, Turn
 
 FILE_NAME = "feedback.sqlite"
 _SCHEMA = """
@@ -48,7 +49,7 @@ class FeedbackStore:
         db.row_factory = sqlite3.Row
         return db
 
-    def record(self, answer: Answer, liked: bool, history: list[dict] | None = None) -> int:
+    def record(self, answer: Answer, liked: bool, history: Sequence[Turn] | None = None) -> int:
         """Store a thumbs up or down on an answer; the row id, for a comment added later."""
         citations = [{k: asdict(c)[k] for k in CITATION_FIELDS} for c in answer.citations]
         row = (time.time(), int(liked), answer.question, answer.text, int(answer.refused))

@@ -118,7 +118,8 @@ def citation_card(c: Citation, turn: int, show_score: bool = False) -> str:
 
 def markdown_html(text: str) -> str:
     """Answer Markdown (paragraphs, line breaks, lists, tables) as single-line HTML; raw HTML stays escaped."""
-    return _MARKDOWN.render(text).strip().replace("\n", "&#10;")
+    html: str = _MARKDOWN.render(text)
+    return html.strip().replace("\n", "&#10;")
 
 
 def answer_body(text: str, turn: int, cited: Sequence[int] = ()) -> str:

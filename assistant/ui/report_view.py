@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 HEADLINE_CHART = "baselines.png"  # the chart that compares this system with the simpler ones
 # (metric key, sentence with {v} for the value): what each number means for someone asking questions.
@@ -40,7 +41,7 @@ def _percent(value: float) -> str:
     return f"{value * 100:.1f}%".replace(".0%", "%")
 
 
-def summary_html(report: dict, headline: str = "") -> str:
+def summary_html(report: dict[str, Any], headline: str = "") -> str:
     """The headline in words: when, on what, one chart, and a sentence for each number of the full system."""
     overall = report.get("systems", {}).get("full", {}).get("summary", {}).get("overall", {})
     created = str(report.get("created", "")).replace("T", " ")[:16]
