@@ -101,7 +101,7 @@ class Lexicon:
                 continue  # handled through the English glossary below
             found.setdefault(token, (token, *self.synonyms.get(token, ())))
         for key, values in self.synonyms.items():
-            # A glossary word jieba cut apart in this question ("最多能拿" → "最多能", "拿") still counts.
+            # A glossary word jieba cut apart in this question ("可以报销吗" → "可以报销", "吗") still counts.
             if len(key) > 1 and key in text and key not in found and not _LATIN_WORD.fullmatch(key.lower()):
                 found[key] = (key, *values)
         for phrase, values in self.english.items():
