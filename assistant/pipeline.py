@@ -109,10 +109,13 @@ class Assistant:
         top_k: int | None = None,
         mode: str | None = None,
         filters: Filters = None,
+        instructions: str = "",
     ) -> Answer:
-        """Answer a question (async core), from the documents inside `filters` only when given."""
+        """Answer a question (async core), from the documents inside `filters` only when given; `instructions`
+        (a caller's system message) reach the LLM answerer only: the extractive answerer has no prompt."""
         scope = scope_from_filters(filters)
-        return await asyncio.to_thread(self._answer, question, usable_history(history), top_k, mode, scope)
+        history_ = usable_history(history)
+        return await asyncio.to_thread(self._answer, question, history_, top_k, mode, scope, instructions)
 
     def ask(
         self,
@@ -122,9 +125,10 @@ class Assistant:
         top_k: int | None = None,
         mode: str | None = None,
         filters: Filters = None,
+        instructions: str = "",
     ) -> Answer:
         """Answer a question (sync wrapper around aask)."""
-        coroutine = self.aask(question, history, top_k=top_k, mode=mode, filters=filters)
+        coroutine = self.aask(question, history, top_k=top_k, mode=mode, filters=filters, instructions=instructions)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -140,6 +144,7 @@ class Assistant:
         top_k: int | None = None,
         mode: str | None = None,
         filters: Filters = None,
+        instructions: str = "",
     ) -> AsyncIterator[str | Answer]:
         """Answer a question as it is written: text pieces, then the final Answer.
 
@@ -150,7 +155,7 @@ class Assistant:
         scope = scope_from_filters(filters)
         llm = self._llm_for(mode)
         if llm is None:
-            answer = await self.aask(question, history, top_k=top_k, mode=mode, filters=scope)
+            answer = await self.aask(question, history, top_k=top_k, mode=mode, filters=scope)  # no prompt
             lines = answer.text.split("\n")
             for i, line in enumerate(lines):
                 yield line + ("\n" if i < len(lines) - 1 else "")
@@ -167,7 +172,7 @@ class Assistant:
         if answer.refused:
             yield answer.text
         else:
-            async for piece in llm.astream(intent, hits, snap, fallback=answer):
+            async for piece in llm.astream(replace(intent, instructions=instructions), hits, snap, fallback=answer):
                 if isinstance(piece, Answer):
                     answer = piece
                 else:
@@ -186,7 +191,13 @@ class Assistant:
         return self.llm if (mode or self.settings.answer_mode) == "llm" else None
 
     def _answer(
-        self, question: str, history: Sequence[Turn], top_k: int | None, mode: str | None, scope: Scope = NO_SCOPE
+        self,
+        question: str,
+        history: Sequence[Turn],
+        top_k: int | None,
+        mode: str | None,
+        scope: Scope = NO_SCOPE,
+        instructions: str = "",
     ) -> Answer:
         started = time.perf_counter()
         llm = self._llm_for(mode)
@@ -196,7 +207,7 @@ class Assistant:
         intent, hits, snap, answer = found
         retrieved = time.perf_counter()
         if llm is not None and not answer.refused:
-            answer = llm.answer(intent, hits, snap, fallback=answer)
+            answer = llm.answer(replace(intent, instructions=instructions), hits, snap, fallback=answer)
         return self._verified(answer, started, retrieved)
 
     def _evidence(

@@ -154,6 +154,7 @@ class Intent:
     compare: bool = False
     support: bool = False  # asks about support (补贴/资助/grant): an amount or the ratio it is computed by
     parts: tuple[str, ...] = ()  # sub-questions of a multi-part question, each answered on its own
+    instructions: str = ""  # the caller's own system message: honoured by the LLM answerer, under its rules
 
     @property
     def english(self) -> bool:

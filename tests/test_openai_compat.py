@@ -107,3 +107,23 @@ def test_sources_setting_appends_the_cited_documents_to_the_content(sourced):
 def test_sources_block_is_streamed_too(sourced):
     chunks = list(sourced.chat.completions.create(model="policyqa", messages=ASK, stream=True))
     assert "来源 / Sources：" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def test_system_message_reaches_the_llm_answerer_under_its_rules(assistant):
+    from fake_openai import FakeOpenAI
+
+    from assistant.answer.llm import build_llm
+
+    with FakeOpenAI() as fake:
+        fake.script("泉州按非财政资金投入的一定比例给予补贴[1]。")
+        settings = assistant.settings.model_copy(
+            update={"llm_base_url": fake.base_url, "llm_model": "fake-model", "llm_max_retries": 0, "llm_timeout": 5.0}
+        )
+        llm = build_llm(settings)
+        variant = Assistant(settings, assistant.index, assistant.embedder, assistant.lexicon, llm=llm)
+        with serve_asgi(create_app(variant, guards=generous(settings))) as url:
+            client = openai.OpenAI(base_url=f"{url}/v1", api_key="not-needed", max_retries=0)
+            system = [{"role": "system", "content": "Keep it to one sentence."}, *ASK]
+            client.chat.completions.create(model="policyqa-llm", messages=system)
+        sent = fake.prompts[-1][0]["content"]
+        assert "<<<要求开始>>>" in sent and "Keep it to one sentence." in sent

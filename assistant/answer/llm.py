@@ -116,7 +116,7 @@ class LLMAnswerer:
         query, fallback = intent.query, fallback or _not_covered(intent, snap, self.prompts.hash)
         if self._is_down():
             return self._fallback(fallback, UNAVAILABLE)
-        messages, citations = self.messages(query, hits, snap)
+        messages, citations = self.messages(query, hits, snap, intent.instructions)
         try:
             reply = self.llm.chat(messages).message.content
         except Exception as exc:
@@ -132,7 +132,7 @@ class LLMAnswerer:
         if self._is_down():
             yield self._fallback(fallback, UNAVAILABLE)
             return
-        messages, citations = self.messages(query, hits, snap)
+        messages, citations = self.messages(query, hits, snap, intent.instructions)
         parts: list[str] = []
         try:
             async for chunk in await self.llm.astream_chat(messages):
@@ -145,10 +145,18 @@ class LLMAnswerer:
             return
         yield self._finish("".join(parts), query, citations, snap, fallback)
 
-    def messages(self, query: Query, hits: Sequence[Hit], snap: Snapshot) -> tuple[list[ChatMessage], list[Citation]]:
-        """The system and user messages for a question, and the citations their passage numbers refer to."""
+    def messages(
+        self, query: Query, hits: Sequence[Hit], snap: Snapshot, instructions: str = ""
+    ) -> tuple[list[ChatMessage], list[Citation]]:
+        """The system and user messages for a question, and the citations their passage numbers refer to.
+
+        A caller's own instructions (an OpenAI system message) follow the rules, fenced, and cannot loosen them:
+        every reply is verified whatever they say.
+        """
         citations = passage_citations(hits, snap)
         system = self.prompts.system.render(refusal=self.prompts.refusal_phrase)
+        if instructions.strip():
+            system += "\n\n" + self.prompts.instructions.render(instructions=_data(instructions.strip()[:2000]))
         user = self.prompts.answer.render(
             passages=format_passages(citations),
             question=_data(query.text),

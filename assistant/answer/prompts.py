@@ -65,14 +65,16 @@ class PromptSet:
     answer: Prompt
     condense: Prompt
     refusal: Prompt
+    instructions: Prompt  # a caller's own system message, added under the rules (LLM mode)
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR) -> PromptSet:
-        return cls(*(load_prompt(name, directory) for name in ("system", "answer", "condense", "refusal")))
+        names = ("system", "answer", "condense", "refusal", "instructions")
+        return cls(*(load_prompt(name, directory) for name in names))
 
     @property
     def hash(self) -> str:
-        return prompt_hash((self.system, self.answer, self.condense, self.refusal))
+        return prompt_hash((self.system, self.answer, self.condense, self.refusal, self.instructions))
 
     @property
     def refusal_phrase(self) -> str:

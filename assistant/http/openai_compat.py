@@ -1,7 +1,8 @@
 """/v1/*: an OpenAI-compatible chat endpoint, so existing chat clients work; answers carry `citations`.
 
-The system message is not passed to the pipeline: the extractive answerer has no prompt, and the LLM
-answerer keeps its own system prompt (prompts/system.md) so a caller cannot loosen the citation rules.
+The system (and developer) messages are the caller's instructions: the LLM answerer adds them under its own
+rules (prompts/instructions.md), so they can shape tone or length but not loosen the citation rules (every
+reply is verified); the extractive answerer has no prompt and ignores them.
 A question the pipeline cannot search (empty, too long, no words, no user message) is answered, not
 refused with a 400: the reply is the pipeline's explanation with `refused: true`, as a chat UI shows it.
 """
@@ -47,6 +48,11 @@ def chat_question(request: ChatRequest) -> tuple[str, list[dict[str, str]]]:
     earlier = request.messages[:last] if last >= 0 else request.messages
     history = [{"role": m.role, "content": m.plain_text()} for m in earlier if m.role in ("user", "assistant")]
     return (request.messages[last].plain_text() if last >= 0 else ""), history
+
+
+def system_text(request: ChatRequest) -> str:
+    """The caller's system and developer messages, joined: instructions for the LLM answerer."""
+    return "\n".join(m.plain_text() for m in request.messages if m.role in ("system", "developer")).strip()
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
@@ -103,7 +109,9 @@ def openai_routes(assistant: Assistant, max_body_bytes: int | None, guards: Guar
         scope = read_filters(request.filters)
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": request.model}
         answer = await guards.slots.run(
-            lambda: assistant.aask(question, history, top_k=request.top_k, mode=mode, filters=scope)
+            lambda: assistant.aask(
+                question, history, top_k=request.top_k, mode=mode, filters=scope, instructions=system_text(request)
+            )
         )
         answer, content, finish = shaped(answer, request, sources)
         counted = usage(prompt, content)
