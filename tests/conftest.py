@@ -9,6 +9,7 @@ configure_offline()  # before any library reads the environment
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if FULL_CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """A headless Debian chromium for one test module (browser_support.chromium)."""
+    from browser_support import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def full_url(assistant: Assistant) -> Iterator[str]:
+    """The app over the full corpus (the session index; read only), mounted in the HTTP API as in production."""
+    from browser_support import serve_app
+
+    with serve_app(assistant, mounted=True) as url:
+        yield url

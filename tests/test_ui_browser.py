@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import ask, chromium, open_page, screenshot, serve_app
+from browser_support import ask, open_page, screenshot, serve_app
 from conftest import make_settings
 from fake_openai import closed_port
 from playwright.sync_api import expect
@@ -21,19 +21,6 @@ pytestmark = [
 ]
 
 TEST_CITY_FACT = "测试市对经认定的中试基地给予一次性补贴888万元。"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def full_url(assistant: Assistant):
-    """The app over the full corpus (the session index; these tests only read it), served as in production."""
-    with serve_app(assistant, mounted=True) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

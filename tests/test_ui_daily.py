@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser_support import DESKTOP, PHONE, ask, chromium, open_page, screenshot, serve_app
+from browser_support import DESKTOP, PHONE, ask, open_page, screenshot, serve_app
 from conftest import REPO, make_settings
 from playwright.sync_api import expect
 
@@ -28,19 +28,6 @@ pytestmark = [
 PILOT = "中试基地能获得什么补贴？"
 XIAMEN = "xiamen-2026-tech-transfer-measures-news"
 BOTH = pytest.mark.parametrize("width", [DESKTOP, PHONE], ids=["1366", "390"])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def full_url(assistant: Assistant):
-    """The app over the full corpus (read only), mounted in the HTTP API as in production."""
-    with serve_app(assistant, mounted=True) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
