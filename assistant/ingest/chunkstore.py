@@ -52,6 +52,19 @@ def _chunk(row: sqlite3.Row) -> Chunk:
     return Chunk(chunk_id=row[0], doc_id=row[1], position=row[2], text=row[3], section=row[4], start=row[5], end=row[6], kind=row[7])  # fmt: skip
 
 
+@contextmanager
+def _damage_as_corrupt() -> Iterator[None]:
+    """A damaged database file becomes IndexCorruptError; locked or busy (OperationalError) is not damage."""
+    try:
+        yield
+    except sqlite3.OperationalError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorruptError(
+            f"the chunk store is damaged ({exc}); restart to set it aside and rebuild the index"
+        ) from exc
+
+
 class ChunkStore:
     """SQLite tables of documents and chunks; one connection shared by threads under a lock."""
 
@@ -78,31 +91,17 @@ class ChunkStore:
     @contextmanager
     def _readable(self) -> Iterator[sqlite3.Connection]:
         """One read transaction (a consistent view while another process writes); damage is IndexCorruptError."""
-        with self._lock:
+        with self._lock, _damage_as_corrupt():
+            self._db.execute("BEGIN")
             try:
-                self._db.execute("BEGIN")
-                try:
-                    yield self._db
-                finally:
-                    self._db.rollback()
-            except sqlite3.OperationalError:
-                raise  # locked or busy: not damage
-            except sqlite3.DatabaseError as exc:
-                raise IndexCorruptError(
-                    f"the chunk store is damaged ({exc}); restart to set it aside and rebuild the index"
-                ) from exc
+                yield self._db
+            finally:
+                self._db.rollback()
 
     def _rows(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
         """One statement, atomic by itself (no transaction to open and close); damage is IndexCorruptError."""
-        with self._lock:
-            try:
-                return self._db.execute(sql, args).fetchall()
-            except sqlite3.OperationalError:
-                raise  # locked or busy: not damage
-            except sqlite3.DatabaseError as exc:
-                raise IndexCorruptError(
-                    f"the chunk store is damaged ({exc}); restart to set it aside and rebuild the index"
-                ) from exc
+        with self._lock, _damage_as_corrupt():
+            return self._db.execute(sql, args).fetchall()
 
     def hashes(self) -> dict[str, tuple[str, str]]:
         with self._readable() as db:

@@ -55,9 +55,8 @@ class Gazetteer:
         if not short or short not in text:
             return False
         rest = text
-        for found in sorted(
-            {p.name for p in self.find(text)} | {p.full for p in self.find(text)}, key=len, reverse=True
-        ):
+        named = self.find(text)
+        for found in sorted({p.name for p in named} | {p.full for p in named}, key=len, reverse=True):
             rest = rest.replace(found, " ")
         return short in rest
 
