@@ -1,12 +1,11 @@
 """Documents made for the test, about cities the seed corpus does not have: any city, N cities, near misses."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, Settings
-from tests.conftest import CORPUS
+from assistant import Assistant
+from tests.conftest import make_settings
 
 # (city, issuer, 文号, date, amount): ten notices that differ only in their place and their figures.
 CITIES = [
@@ -34,15 +33,12 @@ def notice(city: str, issuer: str, number: str, day: str, amount: str) -> str:
 
 @pytest.fixture(scope="module")
 def ten_cities(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
-    root = tmp_path_factory.mktemp("ten-cities")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(CORPUS / "glossary.toml", corpus / "glossary.toml")
-    for n, row in enumerate(CITIES):
-        (corpus / f"notice-{n}.txt").write_text(notice(*row), encoding="utf-8")
-    built = Assistant.from_settings(
-        Settings(corpus_dir=corpus, index_dir=root / "index", collection="ten_cities", embed_cache=embedding_cache)
+    settings = make_settings(
+        tmp_path_factory.mktemp("ten-cities"), collection="ten_cities", embed_cache=embedding_cache
     )
+    for n, row in enumerate(CITIES):
+        (settings.corpus_dir / f"notice-{n}.txt").write_text(notice(*row), encoding="utf-8")
+    built = Assistant.from_settings(settings)
     built.ingest()
     return built
 
@@ -88,13 +84,9 @@ def test_asked_kind_of_value_absent_is_a_graded_refusal(ten_cities):
 
 
 def test_upload_of_a_new_city_notice_is_answered_with_its_own_metadata(tmp_path, embedding_cache):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(CORPUS / "glossary.toml", corpus / "glossary.toml")
-    (corpus / "luoyang.txt").write_text(notice(*CITIES[1]), encoding="utf-8")
-    assistant = Assistant.from_settings(
-        Settings(corpus_dir=corpus, index_dir=tmp_path / "index", collection="upload", embed_cache=embedding_cache)
-    )
+    settings = make_settings(tmp_path, collection="upload", embed_cache=embedding_cache)
+    (settings.corpus_dir / "luoyang.txt").write_text(notice(*CITIES[1]), encoding="utf-8")
+    assistant = Assistant.from_settings(settings)
     assistant.ingest()
     assistant.add_file("通知.txt", notice(*CITIES[0]).encode("utf-8"))
     answer = assistant.ask("绵阳的中试平台建设补助最高多少？")

@@ -1,12 +1,11 @@
 """Superlatives are computed over a table's rows (parsed values of the asked column), and the row is cited."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, Settings
-from tests.conftest import CORPUS
+from assistant import Assistant
+from tests.conftest import make_settings
 
 PROJECTS = [
     ("甲城新材料中试基地", "12"),
@@ -26,14 +25,9 @@ def annex() -> str:
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
-    root = tmp_path_factory.mktemp("projects")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(CORPUS / "glossary.toml", corpus / "glossary.toml")
-    (corpus / "projects.txt").write_text(annex(), encoding="utf-8")
-    built = Assistant.from_settings(
-        Settings(corpus_dir=corpus, index_dir=root / "index", collection="projects", embed_cache=embedding_cache)
-    )
+    settings = make_settings(tmp_path_factory.mktemp("projects"), collection="projects", embed_cache=embedding_cache)
+    (settings.corpus_dir / "projects.txt").write_text(annex(), encoding="utf-8")
+    built = Assistant.from_settings(settings)
     built.ingest()
     return built
 
