@@ -51,6 +51,8 @@ def test_english_name_is_pinyin():
         ("全市有几家新型研发机构？", "count"),
         ("中试基地有哪些建设模式？", "list"),
         ("这项工作由谁负责？", "entity"),
+        ("该所在哪一段时期承担了这项任务？", "year"),  # a period, not a place, despite 在哪
+        ("项目在哪里申报？", "place"),
         ("How many incubators are there?", "count"),
         ("When was the notice issued?", "year"),
     ],

@@ -176,12 +176,16 @@ _MONEY_VALUE = re.compile(
     r"\d[\d.,]*\s*(?:万亿|亿|万|千|百)?\s*(?:元|美元|欧元|港元|日元|英镑)|[$¥￥]\s*\d|\d\s*(?:million|billion)?\s*(?:yuan|dollars|rmb|usd)",
     re.I,
 )
+# Shares and multiples in digits or Chinese numerals: 12%, 3‰, 2个百分点, 八成, 1:1, 4倍, 四至八倍.
 _PERCENT_VALUE = re.compile(
-    r"\d[\d.,]*\s*(?:%|％|‰|个百分点)|百分之|\d[\d.]*\s*成(?![为果立本])|\d+\s*[:：︰]\s*\d+|\d[\d.]*\s*倍",
+    r"\d[\d.,]*\s*(?:%|％|‰|个百分点)|百分之|(?:\d[\d.]*|[一二两三四五六七八九十])\s*成(?![为果立本功员])"
+    r"|\d+\s*[:：︰]\s*\d+|(?:\d[\d.]*|[一二两三四五六七八九十百千]+)\s*倍",
     re.I,
 )
+# A number before a measure word: 32家, 3.6万人, 三辑, 两层 (any of the common classifiers).
 _COUNT_VALUE = re.compile(
-    r"(?:\d[\d.,]*|[一二两三四五六七八九十百千]+)\s*(?:万|亿)?\s*(?:个|家|项|名|人|位|次|所|条|批|场|件|种|类|座|台|套|支|户|篇|份|届|期|亩|吨|平方米|公顷|余)"
+    r"(?:\d[\d.,]*|[一二两三四五六七八九十百千]+)\s*(?:万|亿)?\s*(?:平方米|平方公里|公顷|公里|"
+    r"部(?![分门署])|[个家项名人位次所条批场件种类座台套支户篇份届期亩吨余层辑集首册辆艘架栋只头门张枚颗间])"
 )
 RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")  # how a support is computed, without its figure
 _ANY_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万亿]{2,}")

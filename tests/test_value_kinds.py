@@ -1,0 +1,33 @@
+"""The kind of value a sentence states, whatever its unit or numerals (lang.figures.value_kinds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.lang.figures import value_kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("共有32家企业", "count"),
+        ("新增3.6万人", "count"),
+        ("本站共两层。", "count"),  # a Chinese numeral before any common classifier
+        ("该节目共有三辑", "count"),
+        ("拍摄了三部电影", "count"),
+        ("出口额120亿美元", "money"),
+        ("补助最高500万元", "money"),
+        ("入学率约为八成", "percent"),  # 成 as a share of ten
+        ("毒性约为对照的四至八倍", "percent"),  # a multiple in Chinese numerals
+        ("增长2个百分点", "percent"),
+        ("人口自然增长率为3‰", "percent"),
+        ("2023年1月3日起施行", "date"),
+    ],
+)
+def test_values_in_any_unit_are_seen(text: str, kind: str) -> None:
+    assert kind in value_kinds(text)
+
+
+@pytest.mark.parametrize("text", ["一部分企业参与", "各部门协同", "推动成果转化", "统一部署", "这一成果成为标杆"])
+def test_words_made_of_numerals_are_not_values(text: str) -> None:
+    assert not value_kinds(text) & {"count", "percent", "money"}
