@@ -103,7 +103,14 @@ def judge(
         return Verdict(refused=True, kind="not_covered", missing=missing)
     best = candidates[0]
     top_dense = max(h.dense_score for h in hits)
-    if best.coverage < settings.hard_floor or (
+    # The learned detectors replace the hand-set floors. They were fitted on hybrid retrieval: without dense
+    # scores (keyword-only fallback, BM25 baseline) their inputs are out of range, and the floors decide.
+    model = load_answerability() if settings.learned and top_dense > 0 else None
+    values = features(intent, hits, candidates, snap) if model is not None else []
+    if model is not None:
+        if model.refuses("not_covered", values):
+            return Verdict(refused=True, kind="not_covered")
+    elif best.coverage < settings.hard_floor or (
         best.coverage < settings.min_coverage and top_dense < settings.min_dense
     ):
         return Verdict(refused=True, kind="not_covered")
@@ -121,11 +128,9 @@ def judge(
         return Verdict(refused=True, kind="not_stated", missing=lacking, quoted=[closest])
     if " | " in meeting[0].text and _EMPTY_CELL.search(meeting[0].text):
         return Verdict(refused=True, kind="not_stated", missing=[intent.answer_type], quoted=[meeting[0]])
-    # The model was fitted on hybrid retrieval: without dense scores (keyword-only fallback, BM25 baseline) its
-    # inputs are out of range, and the hand-set floors decide alone.
-    model = load_answerability() if settings.learned and top_dense > 0 else None
-    if model is not None and model.probability(features(intent, hits, candidates, snap)) < model.threshold:
-        return Verdict(refused=True, kind="not_covered")
+    if model is not None and model.refuses("not_stated", values):
+        # The subject is there, the asked fact seemingly not: say what the closest sentence does say.
+        return Verdict(refused=True, kind="not_stated", quoted=[meeting[0]])
     return Verdict(refused=False, quoted=meeting)
 
 
