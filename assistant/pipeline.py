@@ -98,7 +98,8 @@ class Assistant:
 
     def retrieve(self, question: str, history: History = None, top_k: int | None = None) -> list[Hit]:
         """The passages a question retrieves, best first (before any answering)."""
-        intent = read_intent(question, usable_history(history), self.lexicon, self.snapshot().docs)
+        snap = self.snapshot()
+        intent = read_intent(question, usable_history(history), self.lexicon, snap.docs, snap.df)
         return self.retriever.retrieve(intent, top_k or self.settings.top_k)
 
     async def aask(
@@ -183,7 +184,7 @@ class Assistant:
         """The extractive answer (verified) composed from given passages (for baselines)."""
         started = time.perf_counter()
         snap = self.snapshot()
-        intent = read_intent(question, usable_history(history), self.lexicon, snap.docs)
+        intent = read_intent(question, usable_history(history), self.lexicon, snap.docs, snap.df)
         answer = self.extractive.answer(intent, hits, snap)
         return self._verified(replace(answer, config_hash=self.config_hash), started, started)
 
@@ -229,7 +230,7 @@ class Assistant:
             return early
         question = without_pictographs(question)
         standalone = llm.condense(question, history) if llm is not None and history else None
-        intent = read_intent(standalone or question, [] if standalone else history, self.lexicon, snap.docs)
+        intent = read_intent(standalone or question, [] if standalone else history, self.lexicon, snap.docs, snap.df)
         allowed = documents_in_scope(scope, snap.docs.values()) if scope else None
         where = describe_scope(scope, {d.doc_id: d.title for d in snap.docs.values()}) if scope else ""
         if len(intent.parts) > 1:
@@ -245,7 +246,7 @@ class Assistant:
         parts = intent.parts[:MAX_PARTS]
         answerer = ExtractiveAnswerer(part_budget(self.settings.answer, len(parts)), self.settings.refusal)
         for part in parts:
-            part_intent = read_intent(part, history, self.lexicon, snap.docs)
+            part_intent = read_intent(part, history, self.lexicon, snap.docs, snap.df)
             hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k, allowed)
             answer = answerer.answer(part_intent, hits, snap)
             answers.append(check_answer(answer))

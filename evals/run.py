@@ -61,8 +61,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="exit 1 when a headline metric of the full system misses evals/thresholds.toml",
     )
     parser.add_argument("--index-dir", type=Path, help="index folder (default: the settings' index_dir, .index/)")
+    parser.add_argument(
+        "--without-english-glossary",
+        action="store_true",
+        help="drop the glossary's [english] section (a corpus nobody wrote English entries for: the dictionary"
+        " alone carries English questions); the corpus copy and its index live in ~/.cache/policyqa/unglossed",
+    )
     parser.add_argument("--out", type=Path, default=EVALS / "reports", help="folder for the timestamped report folders")
     return parser.parse_args(argv)
+
+
+UNGLOSSED = Path.home() / ".cache" / "policyqa" / "unglossed"
+
+
+def without_english_glossary(settings: Settings, root: Path = UNGLOSSED) -> Settings:
+    """The settings over a copy of the corpus whose glossary has no [english] section, with its own index."""
+    corpus = root / "corpus"
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    shutil.copytree(settings.corpus_dir, corpus)
+    glossary = corpus / "glossary.toml"
+    if glossary.is_file():
+        kept, skipping = [], False
+        for line in glossary.read_text(encoding="utf-8").splitlines():
+            if line.startswith("["):
+                skipping = line.strip() == "[english]"
+            if not skipping:
+                kept.append(line)
+        glossary.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return settings.model_copy(update={"corpus_dir": corpus, "index_dir": root / "index"})
 
 
 def select_items(gold: Path, only: str | None, split: str | None = None) -> list[dict[str, Any]]:
@@ -161,11 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Evaluate, write the report, optionally check the thresholds; returns the exit code."""
     args = parse_args(argv)
     names = ["full"] if args.quick else [n.strip() for n in args.config.split(",") if n.strip()]
-    if args.check_thresholds and (args.only or args.split == "dev" or "full" not in names):
+    if args.check_thresholds and (
+        args.only or args.split == "dev" or args.without_english_glossary or "full" not in names
+    ):
         raise SystemExit("--check-thresholds needs the full system on the whole test split (no --only, no dev)")
     items = select_items(args.gold, args.only, args.split)
     started = time.perf_counter()
     settings = Settings() if args.index_dir is None else Settings(index_dir=args.index_dir)
+    if args.without_english_glossary:
+        settings = without_english_glossary(settings)
     timings: dict[str, float] = {}
     systems = build(settings, names, timings)
     results = run_systems(systems, items, timings)
@@ -175,14 +206,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gold": _shown(args.gold),
         "items": len(items),
         "filter_note": (f" (category {args.only} only)" if args.only else "")
-        + (f" ({args.split} split only)" if args.split else ""),
+        + (f" ({args.split} split only)" if args.split else "")
+        + (" (glossary without its [english] section)" if args.without_english_glossary else ""),
         "answer_mode": settings.answer_mode,
         "index_dir": str(settings.index_dir),
         "notes": NOTES,
         "timings": {k: round(v, 2) for k, v in timings.items()},
     }
     folder = write_outputs(args, meta, systems, results)
-    complete = not args.only and not args.split and set(names) == set(SYSTEMS) and args.gold.resolve() == GOLD
+    complete = (
+        not args.only
+        and not args.split
+        and not args.without_english_glossary
+        and set(names) == set(SYSTEMS)
+        and args.gold.resolve() == GOLD
+    )
     if complete:
         publish(folder, args.out / "latest")
     groups = {name: summarize_splits(rs) for name, rs in results.items()}

@@ -47,8 +47,8 @@ def concept_weights(query: Query, snap: Snapshot, carried_weight: float = 0.5) -
         if len(term) < 2 and not term.isdigit():
             continue
         known = [f for f in forms if snap.df.get(f.lower(), snap.df.get(f, 0))]
-        if not known and term.isascii():
-            continue  # an English word no passage uses cannot be matched in Chinese text
+        if not known and all(f.isascii() for f in forms):
+            continue  # an English word no passage uses, with no translation, cannot be matched in Chinese text
         weight = max(idf(f) for f in known) if known else idf(term)
         weighted.append((tuple(f.lower() for f in forms), weight * (carried_weight if term in query.carried else 1.0)))
     return weighted

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
 import tomllib
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jieba
 
+from assistant.lang.bilingual import EXACT, translations
+from assistant.lang.places import gazetteer
+
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9&\-]*")
+DICTIONARY_TERMS = 4  # translations kept per English word the glossary lacks (most exact, then most common)
+DICTIONARY_EXPANSIONS = 2  # ... of which at most this many, used by the corpus, are added to the search
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")  # a year such as 2025 (not part of a longer number)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _jieba_lock = threading.Lock()
@@ -33,6 +40,15 @@ def normalize_query(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub(" ", _ZERO_WIDTH.sub("", text))
     return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class DictionaryTerm:
+    """An English word or phrase with the Chinese words that stand for it (lang/bilingual.py)."""
+
+    phrase: str
+    forms: tuple[str, ...]  # for concept coverage: the translations the corpus uses, else the exact ones
+    search: tuple[str, ...] = ()  # added to the search: the corpus's own, unambiguous translations
 
 
 @dataclass(frozen=True)
@@ -71,8 +87,9 @@ class Lexicon:
             pieces.append(word)
         return [p for p in pieces if p not in self.stopwords]
 
-    def expand(self, question: str) -> list[str]:
-        """Extra Chinese search terms for a question: synonyms of its terms and English glossary hits."""
+    def expand(self, question: str, known: Container[str] | None = None) -> list[str]:
+        """Extra Chinese search terms for a question: synonyms of its terms, English glossary hits, and the
+        dictionary's translations of other English words (those the corpus uses, when `known` is given)."""
         text = normalize_query(question)
         lowered = text.lower()
         extra: list[str] = []
@@ -84,9 +101,72 @@ class Lexicon:
             hit = phrase in lowered if (" " in phrase or "-" in phrase) else phrase in words
             if hit:
                 extra.extend(values)
+        for term in self.dictionary_terms(text, known):
+            extra.extend(term.search)
         return [t for t in dict.fromkeys(extra) if t not in text]
 
-    def concepts(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
+    def dictionary_terms(self, question: str, known: Container[str] | None = None) -> list[DictionaryTerm]:
+        """The English words and short phrases of an English question that no glossary phrase covers, each with
+        its dictionary translations (lang/bilingual.py): a phrase the dictionary knows whole ("proof of concept")
+        is taken whole, else word by word; translations the definition states exactly come first, then the
+        more common Chinese words. With `known` (the corpus's search tokens), the translations the corpus uses
+        are kept ("pilot" is 试点 in a policy corpus, not 飞行员); when it uses none, the exact ones stay, so the
+        word counts as a concept the corpus lacks. A word's looser translations ("national" → 国家级) count
+        only where the corpus uses them."""
+        text = normalize_query(question)
+        if not is_english(text):
+            return []
+        lowered = text.lower()
+        glossed = {w for p in self.english if p in lowered for word in _LATIN_WORD.findall(p) for w in word.split("-")}
+        words = [w for word in _LATIN_WORD.findall(lowered) for w in word.split("-") if w]  # pilot-scale: 2 words
+        places = gazetteer().english()
+        terms: list[DictionaryTerm] = []
+        i = 0
+        while i < len(words):
+            for n in (3, 2, 1):
+                piece = words[i : i + n]
+                if len(piece) < n or any(w in glossed for w in piece):
+                    continue
+                if piece[0] in self.stopwords or piece[-1] in self.stopwords or len(piece[0]) < 3:
+                    continue
+                phrase = " ".join(piece)
+                place = places.get(phrase) or places.get("".join(piece))  # Xiamen, Xi'an
+                if place is not None:
+                    terms.append(DictionaryTerm(phrase, (place.name, place.full), (place.name,)))
+                    i += n - 1
+                    break
+                term = self._translate(phrase, n == 1, known)
+                if term is not None:
+                    terms.append(term)
+                    i += n - 1
+                    break
+            i += 1
+        return terms
+
+    def _translate(self, phrase: str, single: bool, known: Container[str] | None) -> DictionaryTerm | None:
+        found = translations(phrase)
+        exact = [c for c, rank in found.items() if rank == EXACT]
+        if known is None:
+            chosen, used = exact or (list(found) if single else []), []
+        else:
+            used = [c for c in (found if single else exact) if self._uses(known, c)]
+            chosen = used or exact
+        if not chosen:
+            return None
+        chosen.sort(key=lambda c: (found[c], -self.tokenizer.FREQ.get(c, 0), len(c)))
+        used.sort(key=lambda c: (found[c], -self.tokenizer.FREQ.get(c, 0), len(c)))
+        # A word with many translations the corpus uses ("set": 规定, 系列, 一套) is too ambiguous to search by.
+        search = tuple(used[:DICTIONARY_EXPANSIONS]) if len(used) <= DICTIONARY_EXPANSIONS + 1 else ()
+        return DictionaryTerm(phrase, tuple(chosen[:DICTIONARY_TERMS]), search)
+
+    def _uses(self, known: Container[str], chinese: str) -> bool:
+        """True when the corpus has the word: as one search token, or as all the tokens it is cut into."""
+        if chinese in known:
+            return True
+        pieces = self.tokenize(chinese)
+        return bool(pieces) and all(p in known for p in pieces)
+
+    def concepts(self, question: str, known: Container[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
         """What a question asks about: each of its search terms with the glossary terms that stand for it.
 
         A Chinese term maps to itself plus its synonyms; an English glossary phrase maps to its Chinese terms
@@ -107,15 +187,25 @@ class Lexicon:
         for phrase, values in self.english.items():
             if (phrase in lowered) if (" " in phrase or "-" in phrase) else (phrase in words):
                 found.setdefault(phrase, values)
+        for term in self.dictionary_terms(text, known):
+            found.setdefault(term.phrase, term.forms)
         for word in words:
-            if any(word in phrase.split() for phrase in found):
+            if word in self.stopwords or any(word in phrase.split() for phrase in found):
                 continue
             found.setdefault(word, (word,))  # R&D, GDP and the like may occur verbatim
         return list(found.items())
 
 
+@functools.cache
+def language_stopwords() -> frozenset[str]:
+    """Chinese and English words that carry no topic in a question (lang/stopwords.toml)."""
+    path = Path(__file__).resolve().parent / "stopwords.toml"
+    return frozenset(tomllib.loads(path.read_text(encoding="utf-8"))["stopwords"])
+
+
 def load_lexicon(path: Path | None) -> Lexicon:
-    """Read the glossary; a missing file gives a plain tokenizer (still Chinese-aware)."""
+    """Read the glossary; a missing file gives a plain tokenizer (still Chinese-aware, with the languages'
+    own stopwords)."""
     data: dict[str, Any] = {}
     if path is not None and path.is_file():
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -126,7 +216,7 @@ def load_lexicon(path: Path | None) -> Lexicon:
         tokenizer.add_word(term.lower(), freq=200000)
     return Lexicon(
         terms=terms,
-        stopwords=frozenset(data.get("stopwords", ())),
+        stopwords=language_stopwords() | frozenset(data.get("stopwords", ())),
         synonyms={k: tuple(v) for k, v in data.get("synonyms", {}).items()},
         english={k.lower(): tuple(v) for k, v in data.get("english", {}).items()},
         tokenizer=tokenizer,

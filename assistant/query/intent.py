@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import replace
 
 from assistant.lang.lexicon import YEAR, Lexicon, is_english, normalize_query
@@ -55,18 +55,18 @@ def resolve_followup(question: str, history: Sequence[Turn], vocab: Vocabulary |
     return f"{previous} {question}"
 
 
-def build_query(question: str, asked: str, lexicon: Lexicon) -> Query:
+def build_query(question: str, asked: str, lexicon: Lexicon, vocabulary: Container[str] | None = None) -> Query:
     """The search form of a (resolved) question: glossary expansions, BM25 tokens, concepts to cover.
 
     Words only the previous question brought (when `question` resolves a follow-up `asked`) count for less.
     """
-    expansions = lexicon.expand(question)
+    expansions = lexicon.expand(question, vocabulary)
     tokens = list(dict.fromkeys(lexicon.tokenize(question)))
-    concepts = lexicon.concepts(question)
+    concepts = lexicon.concepts(question, vocabulary)
     carried: frozenset[str] = frozenset()
     carried_tokens: list[str] = []
     if question != asked:
-        asked_concepts = {term for term, _ in lexicon.concepts(asked)}
+        asked_concepts = {term for term, _ in lexicon.concepts(asked, vocabulary)}
         carried = frozenset(term for term, _ in concepts if term not in asked_concepts)
         asked_tokens = set(lexicon.tokenize(asked))
         carried_tokens = [t for t in tokens if t not in asked_tokens]
@@ -120,9 +120,14 @@ def split_parts(question: str, vocab: Vocabulary) -> tuple[str, ...]:
 
 
 def read_intent(
-    question: str, history: Sequence[Turn], lexicon: Lexicon, docs: Mapping[str, Document] | None = None
+    question: str,
+    history: Sequence[Turn],
+    lexicon: Lexicon,
+    docs: Mapping[str, Document] | None = None,
+    vocabulary: Container[str] | None = None,
 ) -> Intent:
-    """Read a question once: resolve a follow-up, classify what it asks, and collect its constraints."""
+    """Read a question once: resolve a follow-up, classify what it asks, and collect its constraints.
+    `vocabulary` (the corpus's search tokens) keeps only the dictionary translations the corpus uses."""
     vocab = load_vocabulary()
     asked = normalize_query(question)
     text = resolve_followup(asked, history, vocab)
@@ -144,7 +149,7 @@ def read_intent(
         answer_type = vocab.answer_type(text)
     compare = bool(vocab.compare.search(text)) or len(constraints.places) > 1 or len(documents) > 1
     compare = compare or len(constraints.years) > 1
-    query = build_query(text, asked, lexicon)
+    query = build_query(text, asked, lexicon, vocabulary)
     if answer_type == "superlative":
         # "最大/最少" says which row to pick, not what a passage is about: no passage is expected to contain it.
         extreme = [(t, f) for t, f in query.concepts if vocab.largest.fullmatch(t) or vocab.smallest.fullmatch(t)]
