@@ -47,3 +47,21 @@ def test_html_headline_above_a_source_line_has_no_markdown_mark():
     fields = extract_metadata(clean_text(read_text(page.encode(), ".html")))
     assert fields["title"] == "杭州推出中试平台新政"
     assert fields["date"] == "2025-03-18"
+
+
+def test_news_page_source_agency_is_its_issuer_and_page_chrome_is_dropped():
+    page = (
+        "首页 > 新闻中心 > 工作动态\n合肥市出台科技成果转化十条措施\n"
+        "发布时间：2025-06-12 10:30 来源：合肥市科学技术局 浏览次数：1234\n【字体：大 中 小】\n"
+        "对在合肥转化的重大科技成果，给予最高500万元奖励。\n阅读次数：\n"
+    )
+    text = clean_text(page)
+    fields = extract_metadata(text)
+    assert fields["issuer"] == "合肥市科学技术局" and fields["city"] == "合肥" and fields["date"] == "2025-06-12"
+    assert "首页 >" not in text and "字体" not in text and "阅读次数" not in text
+    assert "500万元奖励" in text
+
+
+def test_a_newspaper_as_source_is_not_an_issuer():
+    fields = extract_metadata(clean_text("宁波高企培育再加码\n来源：宁波晚报\n宁波市将新增高新技术企业800家。\n"))
+    assert fields["issuer"] == ""

@@ -26,6 +26,9 @@ BOILERPLATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"未经(授权|许可|允许).{0,10}(转载|复制|使用)",
         r"^\S{0,10}服务助手$",
         r"^【?(打印本页|打印|关闭窗口|关闭|返回顶部|收藏本页)】?$",
+        r"^(网站)?(首页|主页)\s*[>＞»›/|｜]",  # a breadcrumb or a navigation bar
+        r"^【?\s*字[体号]\s*[:：]?\s*[【\[]?[大中小][】\]]?\s*[【\[]?[大中小][】\]]?\s*[【\[]?[大中小]?[】\]]?\s*】?$",
+        r"^(浏览|阅读|点击|访问)(次数|量|数)\s*[:：]\s*\d*$",
     )
 )
 # Lines that are footer only next to other boilerplate: a policy's own contact block

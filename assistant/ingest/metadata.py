@@ -26,6 +26,12 @@ _DATE_LINE = re.compile(
 _HEAD_DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
 _SHORT_LINE = 40
 _LABELLED_ISSUER = re.compile(r"(?:发布机构|发文机关|发文单位|发布单位)\s*[:：]\s*([^\s|｜]+)")
+# "来源：泉州市科学技术局" on a news page names its issuer when the source is an agency (not a newspaper).
+_SOURCE_AGENCY = re.compile(
+    r"(?:来源|来源单位|信息来源)\s*[:：]\s*([\u4e00-\u9fa5（）()]{2,30}?(?:局|委员会|人民政府|政府|办公厅|办公室|厅|委|部))"
+    r"(?=$|[\s|｜,，。])",
+    re.MULTILINE,
+)
 _ISSUER_LINE = re.compile(r"^#*\s*([\u4e00-\u9fa5（）()]{2,30}(?:局|委员会|政府|办公厅|办公室|厅|部|院|中心))$")
 _TITLE_LINE = re.compile(
     r"^#*\s*\**\s*((?:[\u4e00-\u9fa5（）()、]{2,40}?)?关于.{2,80}?(?:答复|通知|意见|办法|措施|规划|决定|方案|报告|批复|规定|细则))\s*\**$"
@@ -88,7 +94,8 @@ def find_date(text: str, doc_number: str) -> str:
 
 
 def find_issuer(text: str, head: list[str]) -> str:
-    """发文机关 from a "发布机构:" label or an agency name standing alone in the head."""
+    """发文机关 from a "发布机构:" label, an agency name standing alone in the head, or a news page's
+    "来源：" when it names an agency."""
     labelled = _LABELLED_ISSUER.search(text)
     if labelled:
         return labelled.group(1)
@@ -96,7 +103,8 @@ def find_issuer(text: str, head: list[str]) -> str:
         found = _ISSUER_LINE.match(line)
         if found:
             return found.group(1)
-    return ""
+    source = _SOURCE_AGENCY.search("\n".join(head))
+    return source.group(1) if source else ""
 
 
 def find_title(head: list[str], issuer: str) -> str:
