@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.ingest.chunk import split_document
 from assistant.ingest.embed import CachedEmbedder
-from assistant.ingest.load import DocumentError, is_ignored, load_corpus, load_file, text_key
+from assistant.ingest.load import DocumentError, is_ignored, load_corpus, load_file, manifest_digest, text_key
 from assistant.ingest.readers import SUPPORTED_SUFFIXES
 from assistant.ingest.store import Index, IngestReport, Snapshot, indexed_text
 from assistant.settings import Settings
@@ -70,6 +70,9 @@ class Library:
         """Index new and changed files, drop removed ones; a file with its indexed size and mtime is not even read."""
         started, started_ns = time.perf_counter(), time.time_ns()
         stamps = self.index.current_files(damaged=self.index.missing_vectors()[0])
+        manifest = manifest_digest(self.settings.corpus_dir)
+        if manifest != self.index.store.state("manifest"):
+            stamps = {}  # an edited manifest may change any file's metadata: read them all (only changed ones re-index)
         documents, errors = load_corpus(
             self.settings.corpus_dir, self.settings.max_file_bytes, prefer=self.index.store.hashes(), known=stamps
         )
@@ -91,6 +94,7 @@ class Library:
             for doc_id in removed:
                 self.index.remove_document(doc_id)
             self.index.publish(changed=bool(todo or removed))
+            self.index.store.set_state("manifest", manifest)
         with self._snapshot_lock:
             self._snapshot = self.index.snapshot()
         return IngestReport(

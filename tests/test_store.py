@@ -50,6 +50,20 @@ def test_touched_file_is_read_but_not_reindexed(settings: Settings, monkeypatch:
     assert assistant.ingest().unchanged and read == [NEWS]  # its new mtime was stored: not read a third time
 
 
+def test_a_manifest_edit_updates_that_document_and_no_other(settings: Settings) -> None:
+    assistant = Assistant.from_settings(settings)
+    assistant.ingest()
+    doc_id = "quanzhou-2023-63-reply-pilot-bases"
+    (settings.corpus_dir / "manifest.toml").write_text(f'["{REPLY_2023}"]\ndate = 2023-07-01\n', encoding="utf-8")
+    report = assistant.ingest()
+    assert report.updated == [doc_id] and report.unchanged == ["xiamen-2026-tech-transfer-measures-news"]
+    assert assistant.document(doc_id).date == "2023-07-01"
+    (settings.corpus_dir / "manifest.toml").unlink()  # the entry removed: the date the text states is back
+    report = assistant.ingest()
+    assert report.updated == [doc_id] and assistant.document(doc_id).date != "2023-07-01"
+    assert assistant.ingest().updated == []  # and nothing is re-read or re-indexed after that
+
+
 def test_snapshot_holds_metadata_and_reads_texts_on_demand(settings: Settings) -> None:
     assistant = Assistant.from_settings(settings)
     assistant.ingest()

@@ -176,6 +176,10 @@ class ChunkStore:
         rows = self._rows("SELECT value FROM state WHERE key = ?", (key,))
         return int(rows[0][0]) if rows else 0
 
+    def set_state(self, key: str, value: int) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (key, value))
+
     def publish(self, generation: int) -> None:
         """Make `generation` current (its BM25 files are written) and clear the dirty mark."""
         with self._lock, self._db:

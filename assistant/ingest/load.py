@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Collection, Mapping
@@ -183,7 +184,7 @@ def load_file(path: Path, manifest_entry: dict[str, Any] | None = None) -> Docum
         text=text,
         title=fields["title"] or doc_id,
         source_path=str(path),
-        content_hash=hashlib.sha256(data).hexdigest(),
+        content_hash=_content_hash(data, manifest_entry),
         issuer=fields["issuer"],
         doc_number=fields["doc_number"],
         date=fields["date"],
@@ -191,6 +192,19 @@ def load_file(path: Path, manifest_entry: dict[str, Any] | None = None) -> Docum
         kind=fields["kind"],
         addressee=fields["addressee"],
     )
+
+
+def _content_hash(data: bytes, manifest_entry: dict[str, Any] | None) -> str:
+    """The file's bytes and its manifest entry: editing either re-indexes the document."""
+    fields = _manifest_fields(manifest_entry)
+    extra = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode() if fields else b""
+    return hashlib.sha256(data + extra).hexdigest()
+
+
+def manifest_digest(corpus_dir: Path) -> int:
+    """A digest of the corpus's manifest.toml (0 when there is none), to notice an edit to it."""
+    path = Path(corpus_dir) / MANIFEST
+    return int(hashlib.sha256(path.read_bytes()).hexdigest()[:12], 16) if path.is_file() else 0
 
 
 def make_doc_id(path: Path, data: bytes) -> str:
