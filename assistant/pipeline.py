@@ -18,7 +18,7 @@ from assistant.ingest.repair import open_index, repair_index_files
 from assistant.ingest.store import Index, IngestReport, Snapshot
 from assistant.lang.lexicon import Lexicon, load_lexicon
 from assistant.library import DocumentInfo, Library, ProgressCallback
-from assistant.query.intent import read_intent
+from assistant.query.intent import leans_on_previous, read_intent
 from assistant.question import early_answer, usable_history, without_pictographs
 from assistant.retrieve import Retriever
 from assistant.retrieve.scope import describe_scope, documents_in_scope, scope_from_filters
@@ -242,15 +242,14 @@ class Assistant:
     def _answer_parts(self, intent: Intent, snap: Snapshot, top_k: int | None, allowed: set[str] | None) -> Answer:
         """Each part retrieved and answered on its own, composed in order; a part without support is named."""
         answers: list[Answer] = []
-        history: list[Turn] = []
         parts = intent.parts[:MAX_PARTS]
         answerer = ExtractiveAnswerer(part_budget(self.settings.answer, len(parts)), self.settings.refusal)
-        for part in parts:
+        for i, part in enumerate(parts):
+            # A part reads the one before it only when it leans on it ("B呢？"); one with its own subject stands alone.
+            history: list[Turn] = [{"role": "user", "content": parts[i - 1]}] if i and leans_on_previous(part) else []
             part_intent = read_intent(part, history, self.lexicon, snap.docs, snap.df)
             hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k, allowed)
-            answer = answerer.answer(part_intent, hits, snap)
-            answers.append(check_answer(answer))
-            history = [{"role": "user", "content": part}]
+            answers.append(check_answer(answerer.answer(part_intent, hits, snap)))
         return replace(join_parts(intent.question, answers, intent.english), config_hash=self.config_hash)
 
     @staticmethod

@@ -140,6 +140,7 @@ class Constraints:
     kinds: tuple[str, ...] = ()  # document kinds it names without a year (规划, 答复)
     target: bool | None = None  # True asks a target (目标/力争), False an actual, None either
     growth: bool = False  # asks a rate of change (增长/增速), not a level
+    organisations: tuple[str, ...] = ()  # names of organisations it asks about, without 公司/大学 (华为, 清华)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,9 @@ class Intent:
     wants_list: bool = False
     compare: bool = False
     support: bool = False  # asks about support (补贴/资助/grant): an amount or the ratio it is computed by
+    about_document: bool = (
+        False  # asks a fact of the document itself (its date, 文号, issuer), which its metadata lines state
+    )
     parts: tuple[str, ...] = ()  # sub-questions of a multi-part question, each answered on its own
     instructions: str = ""  # the caller's own system message: honoured by the LLM answerer, under its rules
 

@@ -99,3 +99,8 @@ def test_two_part_question_answers_each_part(ten_cities):
     answer = ten_cities.ask("烟台的中试平台建设补助最高多少？株洲的又是多少？")
     assert "400万元" in answer.text and "180万元" in answer.text
     assert answer.text.index("400万元") < answer.text.index("180万元")
+
+
+def test_organisation_no_document_names_is_refused_as_not_covered(ten_cities):
+    answer = ten_cities.ask("华为公司在芜湖能拿到多少中试平台建设补助？")
+    assert answer.refused and answer.refusal_kind == "not_covered" and "华为" in answer.text

@@ -104,3 +104,16 @@ def test_kind_without_year_is_loose(lexicon):
     docs = {"c": _doc("c", "plan", "2021")}
     intent = read_intent("规划里是怎么安排的？", [], lexicon, docs)
     assert intent.constraints.documents == () and intent.constraints.kinds == ("plan",)
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("华为公司获得了多少补贴？", ("华为",)),
+        ("清华大学在泉州建了什么平台？", ("清华",)),
+        ("对高校和科研院所有什么要求？", ()),  # no name, only kinds of organisation
+        ("泉州大学有什么平台？", ()),  # a place before 大学 is no organisation's own name
+    ],
+)
+def test_organisations_are_read_by_their_suffix(lexicon, question, names):
+    assert read_intent(question, [], lexicon).constraints.organisations == names

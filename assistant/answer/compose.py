@@ -18,6 +18,7 @@ from assistant.types import Answer, Candidate, Hit, Intent
 
 _LIST_INTRO = re.compile(r"[：:]$|如下|以下")
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
+_MAX_LIST_CHUNKS = 8  # chunks followed past the intro's own when a list runs on
 _SECOND_PERSON = re.compile(r"[您你]")
 _SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经费")
 
@@ -67,13 +68,20 @@ def select_sentences(
 
 def list_items(intro: Candidate, hits: list[Hit], snap: Snapshot, max_chars: int) -> list[Candidate]:
     """The enumeration a list intro ("…的目标：") announces: the item sentences after it, in its chunk and,
-    when the list runs past the chunk's end, the next chunk of the same section (added to `hits`)."""
+    when the list runs past the chunk's end, the next chunks of its section or subsections (added to `hits`)."""
     if not _LIST_INTRO.search(intro.text):
         return []
     chunk = hits[intro.hit_index].chunk
     following = [(intro.hit_index, n, s.strip()) for n, s in enumerate(split_sentences(chunk.text)) if n > intro.order]
-    after = snap.chunk_at(chunk.doc_id, chunk.position + 1)
-    if after is not None and after.section == chunk.section and after.kind == "text":
+    # The list runs on into the next chunks of the same section, or of its subsections when each item is headed
+    # ("（一）电子信息。…" under "一、支持方向").
+    for position in range(chunk.position + 1, chunk.position + 1 + _MAX_LIST_CHUNKS):
+        after = snap.chunk_at(chunk.doc_id, position)
+        inside = after is not None and (
+            after.section == chunk.section or (bool(chunk.section) and after.section.startswith(f"{chunk.section} > "))
+        )
+        if after is None or not inside or after.kind != "text":
+            break
         hits.append(Hit(chunk=after, score=0.0))
         following += [(len(hits) - 1, n, s.strip()) for n, s in enumerate(split_sentences(after.text))]
     marked = [f for f in following if _ITEM_MARK.match(f[2])]

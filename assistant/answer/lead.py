@@ -21,11 +21,24 @@ def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], 
         return ""
     best = chosen[0]
     clauses = [c.strip("，,；;：: ") for c in _CLAUSES.split(best.text) if c.strip()]
-    clause = next((c for c in clauses if value_kinds(c) & wanted), "")
+    valued = [c for c in clauses if value_kinds(c) & wanted]
+    # Of the clauses stating such a value, the one about what the question itself names ("自然科学基金项目呢？":
+    # its own words outweigh those it carries over from the turn before).
+    clause = max(valued, key=lambda c: _about(intent, c), default="")
     if not clause or len(clause) >= len(best.text) - 2 or " | " in best.text:
         return ""
     n = numbers[hits[best.hit_index].chunk.chunk_id]
     return f"{'Answer: ' if intent.english else '答：'}{clause}[{n}]"
+
+
+def _about(intent: Intent, clause: str) -> float:
+    """How much of the question a clause names: its own concepts count 1, carried-over ones 0.5 (first wins ties)."""
+    text = clause.lower()
+    return sum(
+        (0.5 if term in intent.query.carried else 1.0) * len(term)
+        for term, forms in intent.query.concepts
+        if any(f.lower() in text for f in forms)
+    )
 
 
 def newest_first(intent: Intent, chosen: list[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[Candidate]:

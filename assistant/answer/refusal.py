@@ -55,7 +55,8 @@ def _place_met(place: str, text: str, doc: Document | None) -> bool:
 
 
 def uncovered(intent: Intent, hits: Sequence[Hit], snap: Snapshot) -> list[str]:
-    """Places, years and planning periods the question names that no retrieved passage or its document has."""
+    """Places, years and planning periods the question names that no retrieved passage or its document has,
+    and organisations the corpus never names."""
     texts = {
         h.chunk.chunk_id: _PASSING_MENTION.sub("", f"{_context(h, snap.docs.get(h.chunk.doc_id))} {h.chunk.text}")
         for h in hits
@@ -65,6 +66,8 @@ def uncovered(intent: Intent, hits: Sequence[Hit], snap: Snapshot) -> list[str]:
     missing = [p for p in intent.constraints.places if not any(_place_met(p, joined, d) for d in docs)]
     missing += [y for y in intent.constraints.years if y not in joined]
     missing += [p for p in intent.constraints.periods if p not in joined]
+    # An organisation no document mentions at all (its name is no search token of the corpus) is not covered.
+    missing += [o for o in intent.constraints.organisations if o not in joined and not snap.df.get(o.lower(), 0)]
     return missing
 
 
@@ -82,6 +85,9 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
     wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
     if wanted and not value_kinds(cand.text) & wanted:
         missing.append(intent.answer_type)
+    elif wanted and not intent.about_document and not _names_topic(intent, f"{hit.chunk.section} {cand.text}"):
+        # A bare date or amount line ("2025年3月5日" under the signature) states a value, but not of what was asked.
+        missing.append(intent.answer_type)
     if (
         intent.constraints.target is False
         and _TARGET_SENTENCE.search(cand.text)
@@ -89,6 +95,17 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
     ):
         missing.append("actual")
     return missing
+
+
+def _names_topic(intent: Intent, text: str) -> bool:
+    """True when the text names any of the question's concepts other than its places and years."""
+    text = text.lower()
+    places = set(intent.constraints.places)
+    return any(
+        any(f.lower() in text for f in forms)
+        for term, forms in intent.query.concepts
+        if term not in places and not term.isdigit() and not gazetteer().get(term)
+    )
 
 
 def judge(

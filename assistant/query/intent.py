@@ -15,6 +15,22 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_END = re.compile(r"[，。？！；,.?!;]")
 
 
+def organisations_in(text: str, lexicon: Lexicon, vocab: Vocabulary) -> list[str]:
+    """The names of the organisations a Chinese question names by a suffix ("华为公司" → 华为, "清华大学" → 清华):
+    the word before a suffix word, or the word a suffix ends; places and stopwords are not names."""
+    with_suffix = vocab.organisation_suffixes
+    words = [w.strip() for w in lexicon.tokenizer.lcut(normalize_query(text))]
+    names: list[str] = []
+    for i, word in enumerate(words):
+        suffix = next((s for s in with_suffix if word.endswith(s)), "")
+        if not suffix:
+            continue
+        name = word[: -len(suffix)] if len(word) > len(suffix) else (words[i - 1] if i else "")
+        if len(name) >= 2 and _CJK.fullmatch(name[0]) and name not in lexicon.stopwords and not places_in(name):
+            names.append(name)
+    return list(dict.fromkeys(names))
+
+
 def places_in(text: str) -> list[str]:
     """Short names of the places a text names (Chinese, or pinyin in English text)."""
     return [p.name for p in gazetteer().find(text)]
@@ -112,6 +128,16 @@ def named_documents(
     return (tuple(sorted(named)), ()) if dated else ((), tuple(sorted(kinds)))
 
 
+def leans_on_previous(part: str, vocab: Vocabulary | None = None) -> bool:
+    """True when a later part of a multi-part question needs the earlier part to be read ("B呢？", "…又是多少？");
+    a part with its own subject stands alone, however short."""
+    vocab = vocab or load_vocabulary()
+    part = normalize_query(part)
+    return bool(
+        vocab.followup_start.search(part) or vocab.followup_end.search(part) or vocab.followup_part.search(part)
+    )
+
+
 def split_parts(question: str, vocab: Vocabulary) -> tuple[str, ...]:
     """The sub-questions of "A有几个？B呢，占多大比例？": pieces that each ask something; one piece otherwise."""
     pieces = [p.strip() for p in vocab.part_separators.split(question) if p and p.strip(" ，,")]
@@ -142,6 +168,7 @@ def read_intent(
         kinds=kinds,
         target=wants_target if wants_target != wants_actual else None,
         growth=bool(vocab.growth.search(text)),
+        organisations=tuple(organisations_in(text, lexicon, vocab)) if not is_english(text) else (),
     )
     # The asked question decides the type; a follow-up that does not say ("那成都呢？") keeps its first turn's.
     answer_type = vocab.answer_type(asked)
@@ -162,5 +189,6 @@ def read_intent(
         wants_list=answer_type == "list" or vocab.asks("list", asked),
         compare=compare,
         support=bool(vocab.support.search(text)),
+        about_document=bool(vocab.document_fact.search(text)),
         parts=split_parts(asked, vocab) if not history else (),
     )

@@ -21,12 +21,14 @@ class Vocabulary:
     answer_types: tuple[tuple[AnswerType, re.Pattern[str]], ...]
     compare: re.Pattern[str]
     support: re.Pattern[str]
+    document_fact: re.Pattern[str]
     target: re.Pattern[str]
     actual: re.Pattern[str]
     growth: re.Pattern[str]
     document_kinds: tuple[tuple[str, re.Pattern[str]], ...]
     followup_start: re.Pattern[str]
     followup_end: re.Pattern[str]
+    followup_part: re.Pattern[str]
     followup_max_chinese: int
     followup_max_english: int
     period: re.Pattern[str]
@@ -34,6 +36,7 @@ class Vocabulary:
     part_asks: re.Pattern[str]
     largest: re.Pattern[str]
     smallest: re.Pattern[str]
+    organisation_suffixes: tuple[str, ...]
 
     def answer_type(self, text: str) -> AnswerType:
         """The first answer type whose wording the text uses; "explanation" when none does."""
@@ -61,12 +64,14 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         answer_types=tuple((cast(AnswerType, k), _compile(v)) for k, v in data["answer_types"].items()),
         compare=_compile(cues["compare"]),
         support=_compile(cues["support"]),
+        document_fact=_compile(cues["document_fact"]),
         target=_compile(cues["target"]),
         actual=_compile(cues["actual"]),
         growth=_compile(cues["growth"]),
         document_kinds=tuple((k, _compile(v)) for k, v in data["document_kinds"].items()),
         followup_start=_compile(followup["start"]),
         followup_end=_compile(followup["end"]),
+        followup_part=_compile(followup["part"]),
         followup_max_chinese=int(followup["max_chinese_chars"]),
         followup_max_english=int(followup["max_english_words"]),
         period=_compile(data["periods"]["pattern"]),
@@ -74,4 +79,5 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         part_asks=_compile(data["parts"]["asks"]),
         largest=_compile(data["superlative"]["largest"]),
         smallest=_compile(data["superlative"]["smallest"]),
+        organisation_suffixes=tuple(sorted(data["organisations"]["suffixes"], key=len, reverse=True)),
     )
