@@ -79,3 +79,9 @@ def test_english_question_is_answered_without_a_glossary(unglossed):
 def test_english_question_about_what_the_notice_lacks_is_refused(unglossed):
     answer = unglossed.ask("What loan interest discount do incubators get?")
     assert answer.refused or "80万元" not in answer.text.split("closest passage")[0]
+
+
+def test_a_glossary_phrase_covers_the_words_it_starts():
+    lexicon = load_lexicon(Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml")
+    phrases = {t.phrase for t in lexicon.dictionary_terms("How many high-tech enterprises are there in the database?")}
+    assert "enterprises" not in phrases and "database" in phrases  # "base" (a glossary word) is not inside it

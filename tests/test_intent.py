@@ -117,3 +117,10 @@ def test_kind_without_year_is_loose(lexicon):
 )
 def test_organisations_are_read_by_their_suffix(lexicon, question, names):
     assert read_intent(question, [], lexicon).constraints.organisations == names
+
+
+def test_a_word_containing_a_cue_is_not_the_cue(lexicon):
+    # "enterprises" holds "rise", but asks for a level, not a rate of change
+    intent = read_intent("How many high-tech enterprises does the city have?", [], lexicon)
+    assert not intent.constraints.growth
+    assert read_intent("How much did R&D spending rise?", [], lexicon).constraints.growth

@@ -85,7 +85,12 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
     wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
     if wanted and not value_kinds(cand.text) & wanted:
         missing.append(intent.answer_type)
-    elif wanted and not intent.about_document and not _names_topic(intent, f"{hit.chunk.section} {cand.text}"):
+    elif (
+        wanted
+        and _bare_value(cand.text)
+        and not intent.about_document
+        and not _names_topic(intent, f"{hit.chunk.section} {cand.text}")
+    ):
         # A bare date or amount line ("2025年3月5日" under the signature) states a value, but not of what was asked.
         missing.append(intent.answer_type)
     if (
@@ -95,6 +100,15 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
     ):
         missing.append("actual")
     return missing
+
+
+_VALUE_WORDS = re.compile(r"[\d.,，、%‰:：\-—~～至年月日号时分万亿元\s]+")
+_BARE_LINE_CHARS = 4  # a line with at most this many characters besides its values says nothing of its own
+
+
+def _bare_value(text: str) -> bool:
+    """True for a line that is a value and little else: a dateline, an amount on its own."""
+    return len(_VALUE_WORDS.sub("", text)) <= _BARE_LINE_CHARS
 
 
 def _names_topic(intent: Intent, text: str) -> bool:

@@ -117,15 +117,24 @@ class Lexicon:
         if not is_english(text):
             return []
         lowered = text.lower()
-        glossed = {w for p in self.english if p in lowered for word in _LATIN_WORD.findall(p) for w in word.split("-")}
-        words = [w for word in _LATIN_WORD.findall(lowered) for w in word.split("-") if w]  # pilot-scale: 2 words
+        # Words inside a glossary phrase the question uses are the glossary's ("high-tech enterprise" also
+        # covers the "enterprises" it is the start of).
+        covered = [False] * len(lowered)
+        for phrase in self.english:
+            for found in re.finditer(r"(?<![a-z])" + re.escape(phrase), lowered):
+                covered[found.start() : found.end()] = [True] * (found.end() - found.start())
+        # Words the glossary covers break the text into runs: a phrase never spans them.
+        words: list[str] = []
+        for word in _LATIN_WORD.finditer(lowered):
+            glossed = any(covered[word.start() : word.end()])
+            words += [""] if glossed else [w for w in word.group().split("-") if w]  # pilot-scale: 2 words
         places = gazetteer().english()
         terms: list[DictionaryTerm] = []
         i = 0
         while i < len(words):
             for n in (3, 2, 1):
                 piece = words[i : i + n]
-                if len(piece) < n or any(w in glossed for w in piece):
+                if len(piece) < n or "" in piece:
                     continue
                 if piece[0] in self.stopwords or piece[-1] in self.stopwords or len(piece[0]) < 3:
                     continue
