@@ -234,19 +234,25 @@ class Assistant:
         allowed = documents_in_scope(scope, snap.docs.values()) if scope else None
         where = describe_scope(scope, {d.doc_id: d.title for d in snap.docs.values()}) if scope else ""
         if len(intent.parts) > 1:
-            return replace(self._answer_parts(intent, snap, top_k, allowed), scope=where)
+            earlier = [] if standalone else history
+            return replace(self._answer_parts(intent, snap, top_k, allowed, earlier), scope=where)
         hits = self.retriever.retrieve(intent, top_k or self.settings.top_k, allowed)
         answer = self.extractive.answer(intent, hits, snap)
         return intent, hits, snap, replace(answer, question=question, config_hash=self.config_hash, scope=where)
 
-    def _answer_parts(self, intent: Intent, snap: Snapshot, top_k: int | None, allowed: set[str] | None) -> Answer:
+    def _answer_parts(
+        self, intent: Intent, snap: Snapshot, top_k: int | None, allowed: set[str] | None, earlier: Sequence[Turn]
+    ) -> Answer:
         """Each part retrieved and answered on its own, composed in order; a part without support is named."""
         answers: list[Answer] = []
         parts = intent.parts[:MAX_PARTS]
         answerer = ExtractiveAnswerer(part_budget(self.settings.answer, len(parts)), self.settings.refusal)
         for i, part in enumerate(parts):
-            # A part reads the one before it only when it leans on it ("B呢？"); one with its own subject stands alone.
-            history: list[Turn] = [{"role": "user", "content": parts[i - 1]}] if i and leans_on_previous(part) else []
+            # The first part reads the conversation; a later one reads the part before it only when it leans on it
+            # ("B呢？"): one with its own subject stands alone.
+            history: list[Turn] = list(earlier) if i == 0 else []
+            if i and leans_on_previous(part):
+                history = [{"role": "user", "content": parts[i - 1]}]
             part_intent = read_intent(part, history, self.lexicon, snap.docs, snap.df)
             hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k, allowed)
             answers.append(check_answer(answerer.answer(part_intent, hits, snap)))

@@ -124,3 +124,17 @@ def test_a_word_containing_a_cue_is_not_the_cue(lexicon):
     intent = read_intent("How many high-tech enterprises does the city have?", [], lexicon)
     assert not intent.constraints.growth
     assert read_intent("How much did R&D spending rise?", [], lexicon).constraints.growth
+
+
+@pytest.mark.parametrize(
+    ("question", "is_list"),
+    [
+        ("Which fields does the city support?", True),
+        ("What projects does the notice fund?", True),
+        ("Which city has the highest subsidy?", False),
+        ("Which process is required?", False),
+        ("What is the subsidy?", False),
+    ],
+)
+def test_english_questions_asking_for_several_things_want_a_list(lexicon, question, is_list):
+    assert read_intent(question, [], lexicon).wants_list is is_list

@@ -76,3 +76,10 @@ def test_an_elliptical_part_leads_with_the_clause_about_its_own_subject(notice):
 def test_question_words_are_not_topics(notice):
     answer = notice.ask("申报截止是哪天？")  # 哪天 asks; it is not a word the notice must contain
     assert not answer.refused and "2026年3月1日至3月31日" in answer.text
+
+
+def test_a_two_part_question_later_in_a_conversation_is_still_answered_part_by_part(notice):
+    history = [{"role": "user", "content": "本年度重点支持哪些领域？"}, {"role": "assistant", "content": "……"}]
+    answer = notice.ask("重点研发项目资助多少？申报截止是哪天？", history=history)
+    first, second = answer.text.split("问二")
+    assert "50万元" in first and "2026年3月1日至3月31日" in second

@@ -190,5 +190,5 @@ def read_intent(
         compare=compare,
         support=bool(vocab.support.search(text)),
         about_document=bool(vocab.document_fact.search(text)),
-        parts=split_parts(asked, vocab) if not history else (),
+        parts=split_parts(asked, vocab),
     )
