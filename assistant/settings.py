@@ -62,7 +62,8 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".index")
-    collection: str = "policyqa"
+    # Chroma's rule for collection names, checked here: a bad name is a clear error, not a "damaged" index moved aside.
+    collection: str = Field(default="policyqa", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 
     # Chroma server mode: set chroma_host to use chromadb.HttpClient instead of PersistentClient.
     chroma_host: str = ""

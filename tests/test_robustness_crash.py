@@ -255,3 +255,11 @@ def test_failing_vector_store_answers_from_keyword_search_with_a_warning(
     assert not answer.refused
     assert_cites_real_passages(assistant, QUESTIONS[:1])
     assert "dense search failed, answering from keyword search alone: chroma server unreachable" in caplog.text
+
+
+def test_a_collection_name_chroma_rejects_is_a_clear_error_and_the_index_stays(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    (index / "kept").mkdir(parents=True)
+    with pytest.raises(ValueError, match="collection"):
+        Settings(corpus_dir=tmp_path, index_dir=index, collection="p2")  # Chroma needs 3+ characters
+    assert [p.name for p in index.iterdir()] == ["kept"]  # nothing moved aside as "damaged"
