@@ -34,7 +34,34 @@ def read_text(data: bytes, suffix: str) -> str:
     if suffix == ".pdf":
         return _read_pdf(data)
     text = decode_bytes(data)
-    return html_to_text(text) if suffix in HTML_SUFFIXES else text
+    return html_to_text(text) if suffix in HTML_SUFFIXES else markdown_tables(text)
+
+
+_PIPE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def markdown_tables(text: str) -> str:
+    """Markdown pipe tables ("| a | b |" over "|---|---|") in the corpus's table form: a blank line before
+    each row and one tab-indented line per cell. Other text is unchanged."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if i + 1 < len(lines) and _PIPE_ROW.match(lines[i]) and _PIPE_RULE.match(lines[i + 1]):
+            rows = [lines[i]]
+            i += 2
+            while i < len(lines) and _PIPE_ROW.match(lines[i]):
+                rows.append(lines[i])
+                i += 1
+            for row in rows:
+                cells = [c.strip() for c in _PIPE_ROW.match(row).group(1).split("|")]  # type: ignore[union-attr]
+                out += ["", *("\t" + cell for cell in cells)]
+            out.append("")
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
 
 
 def decode_bytes(data: bytes) -> str:

@@ -99,7 +99,8 @@ class IngestReport:
 # Bump when chunking, indexed_text() or the store's layout changes, so existing indexes are rebuilt
 # (from the embedding cache: nothing is embedded again). 7: lazy store, BM25 generations on disk.
 # 8: chunk ids are content hashes (`{doc_id}#{sha1[:12]}`), no longer positions.
-INDEX_FORMAT = "8"
+# 9: Markdown pipe tables and tables with no "表 N" caption are chunked as table rows.
+INDEX_FORMAT = "9"
 
 
 class Index:

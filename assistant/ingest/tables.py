@@ -17,6 +17,8 @@ _TABLE_CAPTION = re.compile(r"^表\s*\d+")
 _ANNEX = re.compile(r"^附件\s*(\d+)\s*(.*)$")
 _ROW_NUMBER = re.compile(r"\d{1,3}")
 _MAX_CONTINUATION_CHARS = 30
+_MAX_CAPTION_CHARS = 60
+_CAPTION_MARKS = re.compile(r"^[#*\s]+|[*：:\s]+$")
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,18 @@ class _Line:
 
 
 def find_tables(text: str) -> list[Table]:
-    """Every captioned tab-cell table in `text`, in document order."""
+    """Every tab-cell table in `text`, in document order: captioned ("表 1 …", "附件 1"), or not (a Word or
+    Markdown table under a heading or a line that introduces it)."""
     lines = _lines(text)
     tables: list[Table] = []
     i = 0
     while i < len(lines):
-        table, i = _table_at(lines, i)
+        table, after = _table_at(lines, i)
+        if table is None and lines[i].cell:
+            table, after = _uncaptioned_table_at(lines, i)
         if table is not None:
             tables.append(table)
+        i = after
     return tables
 
 
@@ -122,6 +128,23 @@ def _table_at(lines: list[_Line], i: int) -> tuple[Table | None, int]:
     first_row = Row(rows[0].text, caption_line.start, rows[0].end)  # caption and header belong to row 1
     end = rows[-1].end
     return Table(caption, header, (first_row, *rows[1:]), caption_line.start, end), after
+
+
+def _uncaptioned_table_at(lines: list[_Line], i: int) -> tuple[Table | None, int]:
+    """A table with no "表 N" caption starting at cell line i: named after the line above it (left in the text,
+    where it may be a heading), its first row the header."""
+    above = next((lines[j] for j in range(i - 1, -1, -1) if not lines[j].blank), None)
+    if above is not None and above.cell:
+        return None, i + 1
+    groups, after = _cell_groups(lines, i)
+    if len(groups) < 2 or len(groups[0]) < 2:
+        return None, i + 1
+    caption = _CAPTION_MARKS.sub("", above.text).strip() if above is not None else ""
+    caption = caption if 0 < len(caption) <= _MAX_CAPTION_CHARS else "表"
+    header = tuple(cell.text.strip() for cell in groups[0])
+    rows = tuple(_row(caption, header, cells) for cells in _regroup(groups[1:], len(header)))
+    first_row = Row(rows[0].text, lines[i].start, rows[0].end)  # the header belongs to row 1
+    return Table(caption, header, (first_row, *rows[1:]), lines[i].start, rows[-1].end), after
 
 
 def _cell_groups(lines: list[_Line], i: int) -> tuple[list[list[Cell]], int]:
