@@ -29,6 +29,7 @@ import numpy as np
 
 from assistant import Assistant, Settings
 from assistant.answer.answerability import FEATURES, KINDS, MODEL, features
+from assistant.answer.refusal import joint_verdicts, leading
 from assistant.answer.score import score_candidates
 from assistant.ingest.chunk import split_sentences
 from assistant.query.intent import read_intent
@@ -50,7 +51,10 @@ CMRC_LABELS = {"answerable": "answerable", "withheld": "not_covered", "near_miss
 
 
 Question = tuple[str, list[dict], str, tuple[str, ...]]  # text, history, label, answer spans
-Row = tuple[list[float], str]  # feature values, label: "answerable" or the refusal kind expected
+# Feature values as each detector sees them (FEATURES over the best candidate, then FEATURES over the best one
+# that meets the question: the sentence an answer would quote), and the label: "answerable" or a refusal kind.
+Row = tuple[list[float], str]
+VIEW = {"not_covered": 0, "not_stated": len(FEATURES)}  # where each detector's feature values start in a row
 
 
 def without_spans(hits: Sequence[Hit], spans: Sequence[str]) -> list[Hit] | None:
@@ -81,7 +85,11 @@ def rows_for(assistant: Assistant, questions: Sequence[Question]) -> list[Row]:
         for passages, kind in variants:
             candidates = score_candidates(intent, passages, snap, assistant.settings.answer) if passages else []
             if candidates:
-                rows.append((features(intent, passages, candidates, snap), kind))
+                # As judge() does: the near-miss detector sees the best sentence that meets the question jointly.
+                verdicts = joint_verdicts(intent, passages, candidates, snap, assistant.settings.refusal)
+                meeting = next((c for c, lacking in verdicts if not lacking), candidates[0])
+                covered = features(intent, passages, candidates, snap)
+                rows.append((covered + features(intent, passages, leading(candidates, meeting), snap), kind))
     return rows
 
 
@@ -168,7 +176,7 @@ def fit_detectors(x: np.ndarray, labels: np.ndarray, sources: np.ndarray, target
     detectors: dict[str, dict] = {}
     for kind in KINDS:
         rows = answerable | (labels == kind)
-        columns = [FEATURES.index(name) for name in DETECTOR_FEATURES[kind]]
+        columns = [VIEW[kind] + FEATURES.index(name) for name in DETECTOR_FEATURES[kind]]
         z = x[:, columns]
         model = fit(z[rows], answerable[rows].astype(float), weight[rows])
         threshold = min(
@@ -190,9 +198,9 @@ def fit_detectors(x: np.ndarray, labels: np.ndarray, sources: np.ndarray, target
 def refused_by(detectors: dict[str, dict], x: np.ndarray) -> np.ndarray:
     """Which rows any detector refuses."""
     refused = np.zeros(len(x), dtype=bool)
-    for d in detectors.values():
+    for kind, d in detectors.items():
         model = (np.array(d["weights"]), d["bias"], np.array(d["means"]), np.array(d["scales"]))
-        z = x[:, [FEATURES.index(name) for name in d["features"]]]
+        z = x[:, [VIEW[kind] + FEATURES.index(name) for name in d["features"]]]
         refused |= probabilities(z, model) < d["threshold"]
     return refused
 
@@ -268,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "detectors": detectors,
         "trained": f"{date.today().isoformat()}: gold dev split + CMRC 2018 dev half (seed {args.seed}, "
         f"{args.passages} passages) + {args.extra_passages} CMRC passages the reported sample does not use;"
-        " thresholds refuse {args.covered:.0%} (not_covered) and {args.stated:.0%}"
+        f" thresholds refuse {args.covered:.1%} (not_covered) and {args.stated:.1%}"
         " (not_stated) of answerable dev rows",
         "training": summary,
     }

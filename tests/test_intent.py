@@ -132,6 +132,7 @@ def test_a_word_containing_a_cue_is_not_the_cue(lexicon):
         ("Which fields does the city support?", True),
         ("What projects does the notice fund?", True),
         ("Which city has the highest subsidy?", False),
+        ("Which departments handled the proposal?", False),  # who: organisations, answered as an entity
         ("Which process is required?", False),
         ("What is the subsidy?", False),
     ],

@@ -122,6 +122,24 @@ def _names_topic(intent: Intent, text: str) -> bool:
     )
 
 
+def joint_verdicts(
+    intent: Intent, hits: Sequence[Hit], candidates: Sequence[Candidate], snap: Snapshot, settings: RefusalSettings
+) -> list[tuple[Candidate, list[str]]]:
+    """The candidates close enough to the best to be evidence, each with what it lacks of the question."""
+    best = candidates[0]
+    relevant = [
+        c
+        for c in candidates
+        if c.score >= best.score * settings.support_share and c.coverage >= best.coverage * settings.figure_coverage
+    ][: settings.evidence_sentences]
+    return [(c, lacks(intent, c, hits[c.hit_index], snap.docs.get(hits[c.hit_index].chunk.doc_id))) for c in relevant]
+
+
+def leading(candidates: Sequence[Candidate], first: Candidate) -> list[Candidate]:
+    """The candidates with `first` moved to the front."""
+    return [first, *(c for c in candidates if c is not first)]
+
+
 def judge(
     intent: Intent, hits: Sequence[Hit], candidates: Sequence[Candidate], snap: Snapshot, settings: RefusalSettings
 ) -> Verdict:
@@ -137,29 +155,22 @@ def judge(
     # The learned detectors replace the hand-set floors. They were fitted on hybrid retrieval: without dense
     # scores (keyword-only fallback, BM25 baseline) their inputs are out of range, and the floors decide.
     model = load_answerability() if settings.learned and top_dense > 0 else None
-    values = features(intent, hits, candidates, snap) if model is not None else []
     if model is not None:
-        if model.refuses("not_covered", values):
+        if model.refuses("not_covered", features(intent, hits, candidates, snap)):
             return Verdict(refused=True, kind="not_covered")
     elif best.coverage < settings.hard_floor or (
         best.coverage < settings.min_coverage and top_dense < settings.min_dense
     ):
         return Verdict(refused=True, kind="not_covered")
-    relevant = [
-        c
-        for c in candidates
-        if c.score >= best.score * settings.support_share and c.coverage >= best.coverage * settings.figure_coverage
-    ][: settings.evidence_sentences]
-    verdicts = [
-        (c, lacks(intent, c, hits[c.hit_index], snap.docs.get(hits[c.hit_index].chunk.doc_id))) for c in relevant
-    ]
+    verdicts = joint_verdicts(intent, hits, candidates, snap, settings)
     meeting = [c for c, lacking in verdicts if not lacking]
     if not meeting:
         closest, lacking = verdicts[0] if verdicts else (best, [])
         return Verdict(refused=True, kind="not_stated", missing=lacking, quoted=[closest])
     if " | " in meeting[0].text and _EMPTY_CELL.search(meeting[0].text):
         return Verdict(refused=True, kind="not_stated", missing=[intent.answer_type], quoted=[meeting[0]])
-    if model is not None and model.refuses("not_stated", values):
+    # The near-miss detector judges the sentence the answer would quote: the best one that meets the question.
+    if model is not None and model.refuses("not_stated", features(intent, hits, leading(candidates, meeting[0]), snap)):
         # The subject is there, the asked fact seemingly not: say what the closest sentence does say.
         return Verdict(refused=True, kind="not_stated", quoted=[meeting[0]])
     return Verdict(refused=False, quoted=meeting)
