@@ -67,6 +67,19 @@ def make_settings(tmp_path: Path, **overrides) -> Settings:
     return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **overrides)
 
 
+def assistant_over(root: Path, files: dict[str, str], glossary: bool = True, **overrides) -> Assistant:
+    """An ingested assistant over a throwaway corpus of `files` (name → text) under root; without the seed
+    glossary when `glossary` is False (a corpus nobody wrote one for)."""
+    settings = make_settings(root, **overrides)
+    if not glossary:
+        (settings.corpus_dir / "glossary.toml").unlink()
+    for name, text in files.items():
+        (settings.corpus_dir / name).write_text(text, encoding="utf-8")
+    built = Assistant.from_settings(settings)
+    built.ingest()
+    return built
+
+
 FULL_CORPUS_FIXTURES = {"assistant", "corpus_settings"}
 
 

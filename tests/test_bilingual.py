@@ -7,7 +7,7 @@ import pytest
 from assistant import Assistant
 from assistant.lang.bilingual import EXACT, translations
 from assistant.lang.lexicon import load_lexicon
-from tests.conftest import make_settings
+from tests.conftest import assistant_over
 
 
 def test_a_definition_that_is_the_word_ranks_exact():
@@ -63,12 +63,9 @@ NOTICE = (
 
 @pytest.fixture(scope="module")
 def unglossed(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
-    settings = make_settings(tmp_path_factory.mktemp("unglossed"), collection="unglossed", embed_cache=embedding_cache)
-    (settings.corpus_dir / "glossary.toml").unlink()  # nobody wrote English entries for this corpus
-    (settings.corpus_dir / "notice.txt").write_text(NOTICE, encoding="utf-8")
-    built = Assistant.from_settings(settings)
-    built.ingest()
-    return built
+    root = tmp_path_factory.mktemp("unglossed")  # nobody wrote a glossary (or English entries) for this corpus
+    files = {"notice.txt": NOTICE}
+    return assistant_over(root, files, glossary=False, collection="unglossed", embed_cache=embedding_cache)
 
 
 def test_english_question_is_answered_without_a_glossary(unglossed):

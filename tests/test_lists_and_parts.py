@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from tests.conftest import make_settings
+from tests.conftest import assistant_over
 
 NOTICE = """绵阳市科学技术局关于组织申报2026年度科技计划项目的通知
 
@@ -46,11 +46,8 @@ FIELDS = ["电子信息", "先进材料", "生物医药", "节能环保", "现�
 
 @pytest.fixture(scope="module")
 def notice(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
-    settings = make_settings(tmp_path_factory.mktemp("lists"), collection="lists", embed_cache=embedding_cache)
-    (settings.corpus_dir / "notice.txt").write_text(NOTICE, encoding="utf-8")
-    built = Assistant.from_settings(settings)
-    built.ingest()
-    return built
+    root = tmp_path_factory.mktemp("lists")
+    return assistant_over(root, {"notice.txt": NOTICE}, collection="lists", embed_cache=embedding_cache)
 
 
 @pytest.mark.parametrize("question", ["2026年重点支持哪些领域？", "What fields are supported this year?"])

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from tests.conftest import make_settings
+from tests.conftest import assistant_over
 
 PROJECTS = [
     ("甲城新材料中试基地", "12"),
@@ -25,11 +25,8 @@ def annex() -> str:
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
-    settings = make_settings(tmp_path_factory.mktemp("projects"), collection="projects", embed_cache=embedding_cache)
-    (settings.corpus_dir / "projects.txt").write_text(annex(), encoding="utf-8")
-    built = Assistant.from_settings(settings)
-    built.ingest()
-    return built
+    root = tmp_path_factory.mktemp("projects")
+    return assistant_over(root, {"projects.txt": annex()}, collection="projects", embed_cache=embedding_cache)
 
 
 def test_largest_value_of_the_asked_column_picks_its_row(projects):

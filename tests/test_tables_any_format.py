@@ -9,7 +9,7 @@ import pytest
 from assistant import Assistant
 from assistant.ingest.readers import markdown_tables
 from assistant.ingest.tables import find_tables
-from tests.conftest import make_settings
+from tests.conftest import assistant_over
 
 POLICY = """# 合肥高新区关于加快培育科技型企业的若干政策
 
@@ -52,11 +52,8 @@ def test_a_word_table_needs_no_caption():
 
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
-    settings = make_settings(tmp_path_factory.mktemp("md-table"), collection="md_table", embed_cache=embedding_cache)
-    (settings.corpus_dir / "hefei-policy.md").write_text(POLICY, encoding="utf-8")
-    built = Assistant.from_settings(settings)
-    built.ingest()
-    return built
+    root = tmp_path_factory.mktemp("md-table")
+    return assistant_over(root, {"hefei-policy.md": POLICY}, collection="md_table", embed_cache=embedding_cache)
 
 
 def test_a_superlative_over_a_markdown_table_picks_the_row(policy):
