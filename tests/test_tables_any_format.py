@@ -19,6 +19,10 @@ POLICY = """# 合肥高新区关于加快培育科技型企业的若干政策
 
 对首次认定的国家高新技术企业，给予30万元奖励。
 
+## 第三条 研发投入补贴
+
+企业年度研发投入超过500万元的，按超出部分的5%给予补贴，单个企业每年最高200万元。
+
 ## 第五条 各园区配套比例
 
 | 园区 | 配套比例 | 年度预算（万元） |
@@ -64,3 +68,9 @@ def test_a_superlative_over_a_markdown_table_picks_the_row(policy):
 def test_a_cell_of_a_markdown_table_is_answered_from_its_row(policy):
     answer = policy.ask("科学园的年度预算是多少？")
     assert not answer.refused and "1800" in answer.text and "科学园" in answer.text
+
+
+def test_the_answer_line_is_the_clause_with_the_word_the_question_asks_by(policy):
+    # Two amounts in one sentence: a threshold (500万元) and a cap (最高200万元); the question asks for the cap.
+    answer = policy.ask("研发投入补贴每家企业最高多少？")
+    assert answer.text.startswith("答：单个企业每年最高200万元")

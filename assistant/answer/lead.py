@@ -11,6 +11,7 @@ from assistant.lang.figures import value_kinds
 from assistant.types import Candidate, Hit, Intent
 
 _CLAUSES = re.compile(r"(?<=[，,；;：:])")
+_ASKED_WORD = re.compile(r"([\u4e00-\u9fff]{2})是?(?:多少|几)")  # "每家企业最高多少" → 最高
 
 
 def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int]) -> str:
@@ -22,9 +23,12 @@ def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], 
     best = chosen[0]
     clauses = [c.strip("，,；;：: ") for c in _CLAUSES.split(best.text) if c.strip()]
     valued = [c for c in clauses if value_kinds(c) & wanted]
-    # Of the clauses stating such a value, the one about what the question itself names ("自然科学基金项目呢？":
+    # Of the clauses stating such a value, the one with the word the question puts before 多少 ("最高多少" → the
+    # cap, not the threshold beside it), then the one about what the question itself names ("自然科学基金项目呢？":
     # its own words outweigh those it carries over from the turn before).
-    clause = max(valued, key=lambda c: _about(intent, c), default="")
+    found = _ASKED_WORD.search(intent.question)
+    asked = found.group(1) if found else ""
+    clause = max(valued, key=lambda c: (bool(asked) and asked in c, _about(intent, c)), default="")
     if not clause or len(clause) >= len(best.text) - 2 or " | " in best.text:
         return ""
     n = numbers[hits[best.hit_index].chunk.chunk_id]
