@@ -48,19 +48,19 @@ def markdown_tables(text: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(lines):
-        if i + 1 < len(lines) and _PIPE_ROW.match(lines[i]) and _PIPE_RULE.match(lines[i + 1]):
-            rows = [lines[i]]
-            i += 2
-            while i < len(lines) and _PIPE_ROW.match(lines[i]):
-                rows.append(lines[i])
-                i += 1
-            for row in rows:
-                cells = [c.strip() for c in _PIPE_ROW.match(row).group(1).split("|")]  # type: ignore[union-attr]
-                out += ["", *("\t" + cell for cell in cells)]
-            out.append("")
+        header = _PIPE_ROW.match(lines[i])
+        if header is None or i + 1 >= len(lines) or not _PIPE_RULE.match(lines[i + 1]):
+            out.append(lines[i])
+            i += 1
             continue
-        out.append(lines[i])
-        i += 1
+        rows = [header]
+        i += 2
+        while i < len(lines) and (row := _PIPE_ROW.match(lines[i])):
+            rows.append(row)
+            i += 1
+        for row in rows:
+            out += ["", *("\t" + cell.strip() for cell in row.group(1).split("|"))]
+        out.append("")
     return "\n".join(out)
 
 

@@ -121,13 +121,8 @@ def _table_at(lines: list[_Line], i: int) -> tuple[Table | None, int]:
     if first >= len(lines) or not lines[first].cell:
         return None, i + 1
     groups, after = _cell_groups(lines, first)
-    if len(groups) < 2 or len(groups[0]) < 2:
-        return None, i + 1
-    header = tuple(cell.text.strip() for cell in groups[0])
-    rows = tuple(_row(caption, header, cells) for cells in _regroup(groups[1:], len(header)))
-    first_row = Row(rows[0].text, caption_line.start, rows[0].end)  # caption and header belong to row 1
-    end = rows[-1].end
-    return Table(caption, header, (first_row, *rows[1:]), caption_line.start, end), after
+    table = _table(caption, groups, caption_line.start)  # the caption belongs to row 1
+    return (table, after) if table is not None else (None, i + 1)
 
 
 def _uncaptioned_table_at(lines: list[_Line], i: int) -> tuple[Table | None, int]:
@@ -137,14 +132,20 @@ def _uncaptioned_table_at(lines: list[_Line], i: int) -> tuple[Table | None, int
     if above is not None and above.cell:
         return None, i + 1
     groups, after = _cell_groups(lines, i)
-    if len(groups) < 2 or len(groups[0]) < 2:
-        return None, i + 1
     caption = _CAPTION_MARKS.sub("", above.text).strip() if above is not None else ""
-    caption = caption if 0 < len(caption) <= _MAX_CAPTION_CHARS else "表"
+    table = _table(caption if 0 < len(caption) <= _MAX_CAPTION_CHARS else "表", groups, lines[i].start)
+    return (table, after) if table is not None else (None, i + 1)
+
+
+def _table(caption: str, groups: list[list[Cell]], start: int) -> Table | None:
+    """The table whose first cell group is its header, starting at `start` (what precedes the header belongs to
+    row 1); None when it is no table (one group, or a one-cell header)."""
+    if len(groups) < 2 or len(groups[0]) < 2:
+        return None
     header = tuple(cell.text.strip() for cell in groups[0])
     rows = tuple(_row(caption, header, cells) for cells in _regroup(groups[1:], len(header)))
-    first_row = Row(rows[0].text, lines[i].start, rows[0].end)  # the header belongs to row 1
-    return Table(caption, header, (first_row, *rows[1:]), lines[i].start, rows[-1].end), after
+    first_row = Row(rows[0].text, start, rows[0].end)
+    return Table(caption, header, (first_row, *rows[1:]), start, rows[-1].end)
 
 
 def _cell_groups(lines: list[_Line], i: int) -> tuple[list[list[Cell]], int]:
