@@ -250,9 +250,13 @@ class Assistant:
         for i, part in enumerate(parts):
             # The first part reads the conversation; a later one reads the part before it only when it leans on it
             # ("B呢？"): one with its own subject stands alone.
-            history: list[Turn] = list(earlier) if i == 0 else []
-            if i and leans_on_previous(part):
-                history = [{"role": "user", "content": parts[i - 1]}]
+            history: list[Turn] = (
+                list(earlier)
+                if i == 0
+                else [{"role": "user", "content": parts[i - 1]}]
+                if leans_on_previous(part)
+                else []
+            )
             part_intent = read_intent(part, history, self.lexicon, snap.docs, snap.df)
             hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k, allowed)
             answers.append(check_answer(answerer.answer(part_intent, hits, snap)))

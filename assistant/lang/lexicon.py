@@ -8,7 +8,7 @@ import re
 import threading
 import tomllib
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,12 @@ class Lexicon:
             pieces.append(word)
         return [p for p in pieces if p not in self.stopwords]
 
-    def expand(self, question: str, known: Container[str] | None = None) -> list[str]:
+    def expand(
+        self, question: str, known: Container[str] | None = None, dictionary: Sequence[DictionaryTerm] | None = None
+    ) -> list[str]:
         """Extra Chinese search terms for a question: synonyms of its terms, English glossary hits, and the
-        dictionary's translations of other English words (those the corpus uses, when `known` is given)."""
+        dictionary's translations of other English words (those the corpus uses, when `known` is given;
+        `dictionary` is dictionary_terms() when the caller has it already)."""
         text = normalize_query(question)
         lowered = text.lower()
         extra: list[str] = []
@@ -101,7 +104,7 @@ class Lexicon:
             hit = phrase in lowered if (" " in phrase or "-" in phrase) else phrase in words
             if hit:
                 extra.extend(values)
-        for term in self.dictionary_terms(text, known):
+        for term in self.dictionary_terms(text, known) if dictionary is None else dictionary:
             extra.extend(term.search)
         return [t for t in dict.fromkeys(extra) if t not in text]
 
@@ -162,8 +165,12 @@ class Lexicon:
             chosen = used or exact
         if not chosen:
             return None
-        chosen.sort(key=lambda c: (found[c], -self.tokenizer.FREQ.get(c, 0), len(c)))
-        used.sort(key=lambda c: (found[c], -self.tokenizer.FREQ.get(c, 0), len(c)))
+
+        def preference(chinese: str) -> tuple[int, int, int]:  # the exact first, then the most common, shortest
+            return found[chinese], -self.tokenizer.FREQ.get(chinese, 0), len(chinese)
+
+        chosen.sort(key=preference)
+        used.sort(key=preference)
         # A word with many translations the corpus uses ("set": 规定, 系列, 一套) is too ambiguous to search by.
         search = tuple(used[:DICTIONARY_EXPANSIONS]) if len(used) <= DICTIONARY_EXPANSIONS + 1 else ()
         return DictionaryTerm(phrase, tuple(chosen[:DICTIONARY_TERMS]), search)
@@ -175,7 +182,9 @@ class Lexicon:
         pieces = self.tokenize(chinese)
         return bool(pieces) and all(p in known for p in pieces)
 
-    def concepts(self, question: str, known: Container[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    def concepts(
+        self, question: str, known: Container[str] | None = None, dictionary: Sequence[DictionaryTerm] | None = None
+    ) -> list[tuple[str, tuple[str, ...]]]:
         """What a question asks about: each of its search terms with the glossary terms that stand for it.
 
         A Chinese term maps to itself plus its synonyms; an English glossary phrase maps to its Chinese terms
@@ -196,7 +205,7 @@ class Lexicon:
         for phrase, values in self.english.items():
             if (phrase in lowered) if (" " in phrase or "-" in phrase) else (phrase in words):
                 found.setdefault(phrase, values)
-        for term in self.dictionary_terms(text, known):
+        for term in self.dictionary_terms(text, known) if dictionary is None else dictionary:
             found.setdefault(term.phrase, term.forms)
         for word in words:
             if word in self.stopwords or any(word in phrase.split() for phrase in found):

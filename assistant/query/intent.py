@@ -76,9 +76,10 @@ def build_query(question: str, asked: str, lexicon: Lexicon, vocabulary: Contain
 
     Words only the previous question brought (when `question` resolves a follow-up `asked`) count for less.
     """
-    expansions = lexicon.expand(question, vocabulary)
+    dictionary = lexicon.dictionary_terms(question, vocabulary)  # once, for the search and the concepts
+    expansions = lexicon.expand(question, vocabulary, dictionary)
     tokens = list(dict.fromkeys(lexicon.tokenize(question)))
-    concepts = lexicon.concepts(question, vocabulary)
+    concepts = lexicon.concepts(question, vocabulary, dictionary)
     carried: frozenset[str] = frozenset()
     carried_tokens: list[str] = []
     if question != asked:
