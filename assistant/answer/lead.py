@@ -11,7 +11,7 @@ from assistant.lang.figures import value_kinds
 from assistant.types import Candidate, Hit, Intent
 
 _CLAUSES = re.compile(r"(?<=[，,；;：:])")
-_ASKED_WORD = re.compile(r"([\u4e00-\u9fff]{2})是?(?:多少|几)")  # "每家企业最高多少" → 最高
+_ASKED_WORD = re.compile(r"([\u4e00-\u9fff]{2})是?(?:多少|几)")  # "单个项目最高多少" → 最高
 
 
 def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int]) -> str:
