@@ -113,6 +113,9 @@ def test_kind_without_year_is_loose(lexicon):
         ("清华大学在泉州建了什么平台？", ("清华",)),
         ("对高校和科研院所有什么要求？", ()),  # no name, only kinds of organisation
         ("泉州大学有什么平台？", ()),  # a place before 大学 is no organisation's own name
+        ("这所学校设有哪六个学院？", ()),  # a count before the suffix names nothing
+        ("各研究院的经费是多少？", ()),
+        ("哪家公司牵头？", ()),
     ],
 )
 def test_organisations_are_read_by_their_suffix(lexicon, question, names):

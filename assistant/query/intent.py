@@ -12,6 +12,8 @@ from assistant.query.vocabulary import Vocabulary, load_vocabulary
 from assistant.types import Constraints, Document, Intent, Query, Turn
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Words that count or point ("八个学院", "哪所大学", "各研究院", "这家公司") stand before a suffix but name nothing.
+_NOT_A_NAME = re.compile(r"^(?:[哪几各每多该本这那此其某诸全]|[\d０-９一二两三四五六七八九十百千万]+[个家所座项位名类种批])")
 _CLAUSE_END = re.compile(r"[，。？！；,.?!;]")
 
 
@@ -26,7 +28,13 @@ def organisations_in(text: str, lexicon: Lexicon, vocab: Vocabulary) -> list[str
         if not suffix:
             continue
         name = word[: -len(suffix)] if len(word) > len(suffix) else (words[i - 1] if i else "")
-        if len(name) >= 2 and _CJK.fullmatch(name[0]) and name not in lexicon.stopwords and not places_in(name):
+        if (
+            len(name) >= 2
+            and _CJK.fullmatch(name[0])
+            and name not in lexicon.stopwords
+            and not _NOT_A_NAME.match(name)
+            and not places_in(name)
+        ):
             names.append(name)
     return list(dict.fromkeys(names))
 
