@@ -22,6 +22,14 @@ from assistant.lang.figures import value_kinds
         ("增长2个百分点", "percent"),
         ("人口自然增长率为3‰", "percent"),
         ("2023年1月3日起施行", "date"),
+        ("申报材料于6月底前报送", "date"),  # a month without its year answers "when"
+        ("雨季在五月到十月", "date"),
+        ("降水最多是三、四月份", "date"),
+        ("公元前210年病逝", "year"),  # a year outside 1900-2099, an era or a century
+        ("建兴元年（223年），封亭侯", "year"),
+        ("兴起于19世纪", "year"),
+        ("流行于80年代", "year"),
+        ("始建于乾隆年间", "year"),
     ],
 )
 def test_values_in_any_unit_are_seen(text: str, kind: str) -> None:
@@ -31,3 +39,8 @@ def test_values_in_any_unit_are_seen(text: str, kind: str) -> None:
 @pytest.mark.parametrize("text", ["一部分企业参与", "各部门协同", "推动成果转化", "统一部署", "这一成果成为标杆"])
 def test_words_made_of_numerals_are_not_values(text: str) -> None:
     assert not value_kinds(text) & {"count", "percent", "money"}
+
+
+@pytest.mark.parametrize("text", ["为期3个月", "每月报送一次", "在这一时期", "连续3年获评"])
+def test_durations_and_pointers_are_not_dates(text: str) -> None:
+    assert not value_kinds(text) & {"date", "year"}

@@ -143,8 +143,8 @@ def score_candidates(intent: Intent, hits: Sequence[Hit], snap: Snapshot, settin
             sentence = piece.strip()
             if len(sentence) < 4 or (not table and _novelty(sentence, weights) < 2):
                 continue
-            if not table and len(pieces) > 1 and _is_heading_of(sentence, context):
-                continue  # the heading already lends its words to the sentences under it
+            if not table and len(pieces) > 1 and _is_heading_of(sentence, f"{context} > {doc.title if doc else ''}"):
+                continue  # the heading or the title line already lends its words to the sentences under it
             lowered = sentence.lower()
             matched = _covered(concepts, f"{lowered} {about}")
             in_context = _covered(concepts, f"{lowered} {about} {context.lower()}") - matched

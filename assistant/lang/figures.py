@@ -168,10 +168,17 @@ def figure_text(text: str) -> str:
 
 
 # The kind of value a figure is, by what follows it: any currency, any measure word, any percentage form.
+# A day or a month: 2025年3月5日, 2025-03-05, 3月5日, and a month alone (6月底, 三、四月份; "3个月" is a duration).
 _DATE_VALUE = re.compile(
     r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|(?<![\d个])(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?![\d])"
 )
-_YEAR_VALUE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?!\s*\d{1,2}\s*月)|\b(?:19|20)\d{2}\b")
+# A year or an era: 2024年, 1998; 公元前210年, （223年）, 19世纪, 80年代, 建兴元年, 春秋时期, 乾隆年间.
+_YEAR_VALUE = re.compile(
+    r"(?<!\d)(?:19|20)\d{2}\s*年(?!\s*\d{1,2}\s*月)|\b(?:19|20)\d{2}\b"
+    r"|公元前?\s*\d{1,4}\s*年|[（(]\s*(?:前\s*)?\d{2,4}\s*年\s*[）)]|\d{1,2}\s*世纪|\d{2,4}\s*年代"
+    r"|(?![这那该此同一])[\u4e00-\u9fff]{2}(?:元年|时期|年间|初年|末年)"
+)
 _MONEY_VALUE = re.compile(
     r"\d[\d.,]*\s*(?:万亿|亿|万|千|百)?\s*(?:元|美元|欧元|港元|日元|英镑)|[$¥￥]\s*\d|\d\s*(?:million|billion)?\s*(?:yuan|dollars|rmb|usd)",
     re.I,
