@@ -100,3 +100,21 @@ def test_a_passage_bm25_scores_far_above_the_rest_is_not_outranked_by_middling_o
     # by reciprocal rank alone it fell to 6th, behind passages both retrievers ranked 10th-25th.
     hits = assistant.retrieve("外地的科研院所能不能来泉州揭榜？", top_k=5)
     assert any("允许泉州市以外的科研院所也可以参与揭榜挂帅" in h.chunk.text for h in hits)
+
+
+def test_each_rankings_leader_is_kept_in_the_top_k():
+    from assistant.retrieve import with_leaders
+
+    # BM25's first ("k1") fell out of the fused top 3: it takes the last place that is no leader.
+    assert with_leaders(["d1", "x", "y"], [[("d1", 0.9)], [("k1", 7.5)]]) == ["d1", "x", "k1"]
+    # Leaders already in, or rankings that are empty, change nothing.
+    assert with_leaders(["d1", "k1", "y"], [[("d1", 0.9)], [("k1", 7.5)]]) == ["d1", "k1", "y"]
+    assert with_leaders(["a", "b"], [[], []]) == ["a", "b"]
+    assert with_leaders([], [[("d1", 0.9)]]) == []
+
+
+def test_a_second_leader_does_not_push_out_the_first():
+    from assistant.retrieve import with_leaders
+
+    assert with_leaders(["z"], [[("d1", 0.9)], [("k1", 7.5)]]) == ["d1"]
+    assert with_leaders(["a", "b"], [[("d1", 0.9)], [("k1", 7.5)]]) == ["k1", "d1"]

@@ -13,7 +13,9 @@ from assistant.types import Constraints, Document, Intent, Query, Turn
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Words that count or point ("八个学院", "哪所大学", "各研究院", "这家公司") stand before a suffix but name nothing.
-_NOT_A_NAME = re.compile(r"^(?:[哪几各每多该本这那此其某诸全]|[\d０-９一二两三四五六七八九十百千万]+[个家所座项位名类种批])")
+_NOT_A_NAME = re.compile(
+    r"^(?:[哪几各每多该本这那此其某诸全]|[\d０-９一二两三四五六七八九十百千万]+[个家所座项位名类种批])"
+)
 _CLAUSE_END = re.compile(r"[，。？！；,.?!;]")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -100,7 +100,7 @@ class Retriever:
             (self.settings.dense_score_weight, self.settings.bm25_score_weight),
         )
         ranked = sorted(fused, key=lambda c: -fused[c])
-        best = self._diversify(intent, snap, ranked, top_k)
+        best = with_leaders(self._diversify(intent, snap, ranked, top_k), [dense[:1], keyword[:1]])
         return [_hit(snap, c, fused[c], dense, keyword) for c in best]
 
     def _diversify(self, intent: Intent, snap: Snapshot, ranked: list[str], top_k: int) -> list[str]:
@@ -127,6 +127,21 @@ class Retriever:
             # A question about no place, or several: each place's documents speak.
             return give_each_group_a_slot(best, pool, lambda c: _doc_city(snap, doc_of(c)), fit)
         return best
+
+
+def with_leaders(best: list[str], leaders: Sequence[Ranked]) -> list[str]:
+    """`best` with each ranking's first chunk in it: a passage one retriever ranks first by a margin can sit low in
+    the other ranking and fall out of the fused top_k (a sentence that states a list verbatim under an unrelated
+    heading). Each missing leader takes the place of the lowest-ranked chunk that is no leader."""
+    best = list(best)
+    wanted = [r[0][0] for r in leaders if r]
+    for leader in wanted:
+        if leader in best or not best:
+            continue
+        spare = next((i for i in range(len(best) - 1, -1, -1) if best[i] not in wanted), None)
+        if spare is not None:
+            best[spare] = leader
+    return best
 
 
 def _doc_city(snap: Snapshot, doc_id: str) -> str:
