@@ -40,6 +40,7 @@ class AnswerSettings(BaseModel):
     dense_floor: float = 0.8  # dense similarity above this adds to a sentence's score
     place_weight: float = 0.2  # a sentence about the asked place gains, one about none loses
     value_bonus: float = 0.15  # a sentence holding a value of the asked type gains
+    enumeration_bonus: float = 0.15  # for a list question, a sentence enumerating its items (as many as asked: x2)
     max_sentence_chars: int = 110  # longer sentences are cut to their best clause window
 
 

@@ -152,6 +152,7 @@ class Intent:
     answer_type: AnswerType
     constraints: Constraints
     wants_list: bool = False
+    list_size: int = 0  # the number of items a list question names ("六大…", "哪三个"), 0 when it names none
     compare: bool = False
     support: bool = False  # asks about support (补贴/资助/grant): an amount or the ratio it is computed by
     about_document: bool = (

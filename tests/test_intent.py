@@ -142,3 +142,17 @@ def test_a_word_containing_a_cue_is_not_the_cue(lexicon):
 )
 def test_english_questions_asking_for_several_things_want_a_list(lexicon, question, is_list):
     assert read_intent(question, [], lexicon).wants_list is is_list
+
+
+@pytest.mark.parametrize(
+    ("question", "size"),
+    [
+        ("规划里的六大主导产业是哪些？", 6),
+        ("重点支持哪三个领域？", 3),
+        ("Which five fields does the notice support?", 5),
+        ("有哪些支持措施？", 0),  # names no number
+        ("成都有几家孵化器？", 0),  # a count question, not a list
+    ],
+)
+def test_a_list_question_names_how_many_items(lexicon, question, size):
+    assert read_intent(question, [], lexicon).list_size == size

@@ -80,3 +80,40 @@ def test_a_two_part_question_later_in_a_conversation_is_still_answered_part_by_p
     answer = notice.ask("重点研发项目资助多少？申报截止是哪天？", history=history)
     first, second = answer.text.split("问二")
     assert "50万元" in first and "2026年3月1日至3月31日" in second
+
+
+PLAN = """珠海市“十四五”产业创新规划
+
+一、发展基础
+
+“十三五”期间，全市研发投入年均增长12%，高新技术企业突破2000家。
+
+二、重点任务
+
+（一）攻关行动
+
+聚焦集成电路、生物医药、新能源、海洋装备四大新兴产业，组织实施一批关键核心技术攻关项目，到2025年实施攻关项目60项以上。
+
+（二）集成电路
+
+围绕芯片设计、封装测试、关键材料，支持龙头企业建设研发中心，培育一批集成电路骨干企业，推动产业链上下游协同发展。
+
+（三）生物医药
+
+支持创新药和高端医疗器械研发，建设生物医药中试平台，推动临床试验与产业化衔接。
+"""
+INDUSTRIES = ["集成电路", "生物医药", "新能源", "海洋装备"]
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
+    root = tmp_path_factory.mktemp("enumeration")
+    return assistant_over(root, {"plan.txt": PLAN}, collection="enumeration", embed_cache=embedding_cache)
+
+
+def test_a_list_stated_in_one_sentence_leads_the_answer(plan):
+    # The four industries are named once, inline, under an unrelated heading; two of them also head long sections.
+    answer = plan.ask("珠海规划里的四大新兴产业是哪些？")
+    lead = answer.text.splitlines()[0]
+    assert lead.startswith("答：") and all(name in lead for name in INDUSTRIES)
+    assert "[" in lead  # the lead line cites its passage

@@ -44,3 +44,18 @@ def test_words_made_of_numerals_are_not_values(text: str) -> None:
 @pytest.mark.parametrize("text", ["为期3个月", "每月报送一次", "在这一时期", "连续3年获评"])
 def test_durations_and_pointers_are_not_dates(text: str) -> None:
     assert not value_kinds(text) & {"date", "year"}
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("针对纺织鞋服、石油化工、建材家居三大产业", 3),
+        ("聚焦集成电路、生物医药、新能源、海洋装备四大新兴产业，组织攻关", 4),
+        ("支持新型显示和集成电路", 0),  # two items joined by 和 are no enumeration of three
+        ("氮化硅、碳化硅等材料", 0),
+    ],
+)
+def test_enumerations_are_counted(text: str, items: int) -> None:
+    from assistant.answer.score import enumerated
+
+    assert enumerated(text) == items

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer.score import wanted_values
+from assistant.answer.score import enumeration_fit, wanted_values
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import value_kinds
 from assistant.types import Candidate, Hit, Intent
@@ -17,8 +17,10 @@ _ASKED_WORD = re.compile(r"([\u4e00-\u9fff]{2})是?(?:多少|几)")  # "单个�
 def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int]) -> str:
     """ "答：<the clause holding the asked value>[n]" from the best quote, or "" when the quote is that clause
     already (or the question asks for no particular kind of value)."""
+    if intent.wants_list and not intent.compare:
+        return _list_lead(intent, chosen, hits, numbers)
     wanted = wanted_values(intent)
-    if not chosen or not wanted or intent.wants_list or intent.compare:
+    if not chosen or not wanted or intent.compare:
         return ""
     best = chosen[0]
     clauses = [c.strip("，,；;：: ") for c in _CLAUSES.split(best.text) if c.strip()]
@@ -33,6 +35,21 @@ def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], 
         return ""
     n = numbers[hits[best.hit_index].chunk.chunk_id]
     return f"{'Answer: ' if intent.english else '答：'}{clause}[{n}]"
+
+
+def _list_lead(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int]) -> str:
+    """ "答：<the clause that enumerates the items>[n]" when the question names how many ("六大…是哪些") and a
+    quote's clause lists exactly that many; "" otherwise, or when the quote is that clause already."""
+    if not intent.list_size:
+        return ""
+    for cand in chosen:
+        for clause in (c.strip("，,；;：: ") for c in _CLAUSES.split(cand.text)):
+            if enumeration_fit(intent, clause) == 1.0:
+                if len(clause) >= len(cand.text) - 2:
+                    return ""
+                n = numbers[hits[cand.hit_index].chunk.chunk_id]
+                return f"{'Answer: ' if intent.english else '答：'}{clause}[{n}]"
+    return ""
 
 
 def _about(intent: Intent, clause: str) -> float:

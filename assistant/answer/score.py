@@ -14,6 +14,8 @@ from assistant.types import AnswerType, Candidate, Hit, Intent, Query
 
 _ORGANISATION = re.compile(r"有限公司|公司|研究院|研究所|大学|学院|委员会|协会|商会|集团|[市省区县]\S{0,6}局")
 _CLAUSE = re.compile(r"(?<=[，,：:])")
+# Items joined by 、 ("纺织鞋服、石油化工、建材家居"): three or more, each a short run without other punctuation.
+_ENUMERATION = re.compile(r"[^\s、，,。；;：:（）()“”\"|]{1,16}(?:、[^\s、，,。；;：:（）()“”\"|]{1,16}){2,}")
 _PUNCT = re.compile(r"[\s\W_]+")
 # The value kinds (lang.figures.value_kinds) that answer each type of question.
 WANTED_VALUES: dict[AnswerType, frozenset[str]] = {
@@ -32,6 +34,22 @@ def wanted_values(intent: Intent) -> frozenset[str]:
     if intent.support and intent.answer_type in ("amount", "explanation", "list"):
         wanted = wanted | {"money", "percent", "ratio_phrase"}
     return wanted
+
+
+def enumerated(text: str) -> int:
+    """How many items the longest 、-joined enumeration of a text has (0 when it has none of three or more)."""
+    return max((m.group(0).count("、") + 1 for m in _ENUMERATION.finditer(text)), default=0)
+
+
+def enumeration_fit(intent: Intent, text: str) -> float:
+    """For a list question: 1 when the text enumerates as many items as the question names ("六大…" and six
+    items), 0.5 when it enumerates some other number of them, 0 otherwise (or for another kind of question)."""
+    if not intent.wants_list:
+        return 0.0
+    items = enumerated(text)
+    if not items:
+        return 0.0
+    return 1.0 if items == intent.list_size else 0.5
 
 
 def concept_weights(query: Query, snap: Snapshot, carried_weight: float = 0.5) -> list[tuple[tuple[str, ...], float]]:
@@ -159,6 +177,7 @@ def score_candidates(intent: Intent, hits: Sequence[Hit], snap: Snapshot, settin
             )
             if wanted and value_kinds(sentence) & wanted:
                 score += settings.value_bonus
+            score += settings.enumeration_bonus * enumeration_fit(intent, sentence)
             if table:
                 text = focus_table_row(sentence, weights, intent.constraints.years)
             else:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import replace
 
+from assistant.lang.figures import parse_chinese_number
 from assistant.lang.lexicon import YEAR, Lexicon, is_english, normalize_query
 from assistant.lang.places import gazetteer
 from assistant.query.vocabulary import Vocabulary, load_vocabulary
@@ -149,6 +150,20 @@ def leans_on_previous(part: str, vocab: Vocabulary | None = None) -> bool:
     )
 
 
+_ENGLISH_NUMBERS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def list_size(question: str, vocab: Vocabulary) -> int:
+    """The number of items a list question names ("六大主导产业是哪些" → 6), or 0."""
+    found = vocab.list_size.search(question)
+    if not found:
+        return 0
+    if found.group(2):
+        return _ENGLISH_NUMBERS[found.group(2).lower()]
+    value = parse_chinese_number(found.group(1))
+    return int(value) if value is not None and 2 <= value <= 30 else 0
+
+
 def split_parts(question: str, vocab: Vocabulary) -> tuple[str, ...]:
     """The sub-questions of "A有几个？B呢，占多大比例？": pieces that each ask something; one piece otherwise."""
     pieces = [p.strip() for p in vocab.part_separators.split(question) if p and p.strip(" ，,")]
@@ -192,12 +207,14 @@ def read_intent(
         # "最大/最少" says which row to pick, not what a passage is about: no passage is expected to contain it.
         extreme = [(t, f) for t, f in query.concepts if vocab.largest.fullmatch(t) or vocab.smallest.fullmatch(t)]
         query = replace(query, concepts=[c for c in query.concepts if c not in extreme])
+    wants_list = answer_type == "list" or vocab.asks("list", asked)
     return Intent(
         question=question,
         query=query,
         answer_type=answer_type,
         constraints=constraints,
-        wants_list=answer_type == "list" or vocab.asks("list", asked),
+        wants_list=wants_list,
+        list_size=list_size(asked, vocab) if wants_list else 0,
         compare=compare,
         support=bool(vocab.support.search(text)),
         about_document=bool(vocab.document_fact.search(text)),

@@ -22,6 +22,7 @@ class Vocabulary:
     compare: re.Pattern[str]
     support: re.Pattern[str]
     document_fact: re.Pattern[str]
+    list_size: re.Pattern[str]
     target: re.Pattern[str]
     actual: re.Pattern[str]
     growth: re.Pattern[str]
@@ -65,6 +66,7 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         compare=_compile(cues["compare"]),
         support=_compile(cues["support"]),
         document_fact=_compile(cues["document_fact"]),
+        list_size=_compile(cues["list_size"]),
         target=_compile(cues["target"]),
         actual=_compile(cues["actual"]),
         growth=_compile(cues["growth"]),
