@@ -56,3 +56,16 @@ def test_paraphrased_question_reaches_the_documents_wording(assistant):
     # "研发投入强度" is what the plan calls "R&D经费投入占GDP比重".
     answer = assistant.ask("泉州的研发投入强度“十四五”末要到多少？")
     assert not answer.refused and "2.4" in answer.text
+
+
+@pytest.mark.parametrize("glossary", [True, False])
+def test_an_acronym_in_a_chinese_question_stands_for_its_chinese_term(glossary, tmp_path):
+    lexicon = load_lexicon(Path("corpus/glossary.toml") if glossary else tmp_path / "none.toml")
+    question = "厦门的PoC中心每年能拿多少运营经费？"
+    assert "概念验证" in lexicon.expand(question)
+    assert ("poc", ("概念验证",)) in lexicon.concepts(question)
+
+
+def test_english_words_that_look_like_acronyms_are_not_expanded(lexicon):
+    # "led" (the verb) and "it" are no acronyms of the field
+    assert lexicon.expand("Which department led it?") == []

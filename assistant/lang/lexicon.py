@@ -215,6 +215,13 @@ class Lexicon:
 
 
 @functools.cache
+def language_acronyms() -> dict[str, tuple[str, ...]]:
+    """English acronyms of the field with the Chinese terms they stand for (lang/acronyms.toml)."""
+    path = Path(__file__).resolve().parent / "acronyms.toml"
+    return {k: tuple(v) for k, v in tomllib.loads(path.read_text(encoding="utf-8"))["acronyms"].items()}
+
+
+@functools.cache
 def language_stopwords() -> frozenset[str]:
     """Chinese and English words that carry no topic in a question (lang/stopwords.toml)."""
     path = Path(__file__).resolve().parent / "stopwords.toml"
@@ -236,6 +243,6 @@ def load_lexicon(path: Path | None) -> Lexicon:
         terms=terms,
         stopwords=language_stopwords() | frozenset(data.get("stopwords", ())),
         synonyms={k: tuple(v) for k, v in data.get("synonyms", {}).items()},
-        english={k.lower(): tuple(v) for k, v in data.get("english", {}).items()},
+        english={**language_acronyms(), **{k.lower(): tuple(v) for k, v in data.get("english", {}).items()}},
         tokenizer=tokenizer,
     )
