@@ -156,3 +156,27 @@ def test_english_questions_asking_for_several_things_want_a_list(lexicon, questi
 )
 def test_a_list_question_names_how_many_items(lexicon, question, size):
     assert read_intent(question, [], lexicon).list_size == size
+
+
+@pytest.mark.parametrize(
+    ("part", "leans"),
+    [
+        ("2025年要达到多少？", True),  # a year and the wording of the ask: nothing of its own
+        ("目标值是多少？", True),
+        ("稳定运营后呢？", True),  # a cue
+        ("申报截止是哪天？", False),  # its own subject, however short
+        ("利率有优惠吗？", False),
+    ],
+)
+def test_a_later_part_leans_on_the_one_before_when_it_names_nothing(part, leans):
+    from assistant.query.intent import leans_on_previous
+
+    assert leans_on_previous(part) is leans
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [("利率有优惠吗？", "yesno"), ("Is there a subsidy ratio?", "yesno"), ("补贴比例是多少？", "ratio")],
+)
+def test_a_yes_no_question_asks_whether_even_when_it_names_a_measure(lexicon, question, kind):
+    assert read_intent(question, [], lexicon).answer_type == kind

@@ -88,6 +88,11 @@ PLAN = """珠海市“十四五”产业创新规划
 
 “十三五”期间，全市研发投入年均增长12%，高新技术企业突破2000家。
 
+| 指标 | 2020年 | 2025年目标 |
+|---|---|---|
+| 研发投入强度（%） | 2.8 | 3.5 |
+| 每万人发明专利拥有量（件） | 30 | 45 |
+
 二、重点任务
 
 （一）攻关行动
@@ -117,3 +122,10 @@ def test_a_list_stated_in_one_sentence_leads_the_answer(plan):
     lead = answer.text.splitlines()[0]
     assert lead.startswith("答：") and all(name in lead for name in INDUSTRIES)
     assert "[" in lead  # the lead line cites its passage
+
+
+def test_a_part_that_names_nothing_of_its_own_is_about_the_part_before_it(plan):
+    # "2025年要达到多少？" names only a year: it asks the 2025 value of the indicator the first part names.
+    answer = plan.ask("珠海研发投入强度2020年是多少？2025年要达到多少？")
+    first, second = answer.text.split("问二")
+    assert "2.8" in first and "3.5" in second and "60项" not in second

@@ -52,14 +52,17 @@ def _list_lead(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit],
     return ""
 
 
-def _about(intent: Intent, clause: str) -> float:
-    """How much of the question a clause names: its own concepts count 1, carried-over ones 0.5 (first wins ties)."""
+def _about(intent: Intent, clause: str) -> tuple[int, int]:
+    """How much of the question a clause names: the length of its own concepts there, then of those it carries
+    over from the turn before (which only break ties: "稳定运营后呢？" is about 稳定运营, not the 技术转移机构
+    it carries)."""
     text = clause.lower()
-    return sum(
-        (0.5 if term in intent.query.carried else 1.0) * len(term)
+    named = [
+        (term in intent.query.carried, len(term))
         for term, forms in intent.query.concepts
         if any(f.lower() in text for f in forms)
-    )
+    ]
+    return sum(n for carried, n in named if not carried), sum(n for carried, n in named if carried)
 
 
 def newest_first(intent: Intent, chosen: list[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[Candidate]:

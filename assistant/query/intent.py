@@ -7,7 +7,7 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import replace
 
 from assistant.lang.figures import parse_chinese_number
-from assistant.lang.lexicon import YEAR, Lexicon, is_english, normalize_query
+from assistant.lang.lexicon import YEAR, Lexicon, is_english, language_stopwords, normalize_query
 from assistant.lang.places import gazetteer
 from assistant.query.vocabulary import Vocabulary, load_vocabulary
 from assistant.types import Constraints, Document, Intent, Query, Turn
@@ -145,9 +145,21 @@ def leans_on_previous(part: str, vocab: Vocabulary | None = None) -> bool:
     a part with its own subject stands alone, however short."""
     vocab = vocab or load_vocabulary()
     part = normalize_query(part)
-    return bool(
-        vocab.followup_start.search(part) or vocab.followup_end.search(part) or vocab.followup_part.search(part)
-    )
+    cued = vocab.followup_start.search(part) or vocab.followup_end.search(part) or vocab.followup_part.search(part)
+    return bool(cued) or not _has_subject(part, vocab)
+
+
+def _has_subject(part: str, vocab: Vocabulary) -> bool:
+    """Whether a part names something of its own beyond a year, a place and the wording of what it asks
+    ("2025年要达到多少？" names nothing: it is about the part before it; "申报截止是哪天？" names 申报截止)."""
+    rest = YEAR.sub(" ", part)
+    for place in places_in(rest):
+        rest = rest.replace(place, " ")
+    for pattern in (*(p for _, p in vocab.answer_types), vocab.target, vocab.actual, vocab.growth):
+        rest = pattern.sub(" ", rest)
+    for word in sorted(language_stopwords(), key=len, reverse=True):
+        rest = rest.replace(word, " ")
+    return len(_CJK.findall(rest.replace("年", ""))) + len(re.findall(r"[A-Za-z]{3,}", rest)) >= 2
 
 
 _ENGLISH_NUMBERS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -200,6 +212,8 @@ def read_intent(
     answer_type = vocab.answer_type(asked)
     if answer_type == "explanation" and text != asked:
         answer_type = vocab.answer_type(text)
+    if answer_type not in ("yesno", "list") and vocab.asks("yesno", asked) and not vocab.wh.search(asked):
+        answer_type = "yesno"  # "利率有优惠吗？": whether, not which rate
     compare = bool(vocab.compare.search(text)) or len(constraints.places) > 1 or len(documents) > 1
     compare = compare or len(constraints.years) > 1
     query = build_query(text, asked, lexicon, vocabulary)

@@ -23,6 +23,7 @@ class Vocabulary:
     support: re.Pattern[str]
     document_fact: re.Pattern[str]
     list_size: re.Pattern[str]
+    wh: re.Pattern[str]
     target: re.Pattern[str]
     actual: re.Pattern[str]
     growth: re.Pattern[str]
@@ -67,6 +68,7 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         support=_compile(cues["support"]),
         document_fact=_compile(cues["document_fact"]),
         list_size=_compile(cues["list_size"]),
+        wh=_compile(cues["wh"]),
         target=_compile(cues["target"]),
         actual=_compile(cues["actual"]),
         growth=_compile(cues["growth"]),
