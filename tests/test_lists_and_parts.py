@@ -129,3 +129,61 @@ def test_a_part_that_names_nothing_of_its_own_is_about_the_part_before_it(plan):
     answer = plan.ask("珠海研发投入强度2020年是多少？2025年要达到多少？")
     first, second = answer.text.split("问二")
     assert "2.8" in first and "3.5" in second and "60项" not in second
+
+
+SUZHOU_NEWS = """苏州出台科技成果转化新政
+
+来源：苏州市科技局
+
+近日，苏州市人民政府办公厅印发《苏州市促进科技成果转化若干措施》（以下简称《措施》），以18条政策打通成果转化堵点。
+
+《措施》提出，对新建的概念验证中心给予最高200万元建设补助。
+
+对技术经纪人促成的技术交易，按合同金额1%给予奖励。
+"""
+WUXI_2023 = """无锡市科学技术局
+
+锡科函〔2023〕12号
+
+关于市政协提案的答复
+
+一、关于中试平台
+
+为促进科技成果转化，对新认定的市级中试平台给予最高100万元补助，支持其开展小试中试服务。
+
+无锡市科学技术局
+2023年6月1日
+"""
+WUXI_2025 = """无锡市科学技术局
+
+锡科函〔2025〕8号
+
+关于市人大代表建议的答复
+
+二、关于中试验证
+
+我市将出台科技成果转化中试验证专项政策，对中试平台按服务收入的10%给予运营奖励。
+
+无锡市科学技术局
+2025年5月9日
+"""
+
+
+@pytest.fixture(scope="module")
+def two_cities(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
+    root = tmp_path_factory.mktemp("two-cities")
+    files = {"suzhou-news.txt": SUZHOU_NEWS, "wuxi-2023-reply.txt": WUXI_2023, "wuxi-2025-reply.txt": WUXI_2025}
+    return assistant_over(root, files, glossary=False, collection="twocities", embed_cache=embedding_cache)
+
+
+def test_each_compared_city_is_heard_in_a_list_question(two_cities):
+    # "（以下简称《措施》）" introduces a short name, not a list: it must not replace the other city's quotes.
+    answer = two_cities.ask("苏州和无锡对科技成果转化各有什么支持？")
+    assert not answer.refused
+    assert {c.doc_id for c in answer.citations} & {"wuxi-2023-reply", "wuxi-2025-reply"}
+    assert "suzhou-news" in {c.doc_id for c in answer.citations}
+
+
+def test_both_named_replies_are_quoted_on_the_topic_not_by_their_letterheads(two_cities):
+    answer = two_cities.ask("无锡2023年和2025年的两份答复对中试平台有什么支持？")
+    assert "100万元" in answer.text and "10%" in answer.text

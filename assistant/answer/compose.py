@@ -16,7 +16,7 @@ from assistant.lang.figures import RATIO_PHRASE, extract_figures
 from assistant.settings import AnswerSettings, RefusalSettings
 from assistant.types import Answer, Candidate, Hit, Intent
 
-_LIST_INTRO = re.compile(r"[：:]$|如下|以下")
+_LIST_INTRO = re.compile(r"[：:]$|如下|以下(?!简称)")  # "(以下简称《措施》)" introduces a short name, not a list
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
 _MAX_LIST_CHUNKS = 8  # chunks followed past the intro's own when a list runs on
 _SECOND_PERSON = re.compile(r"[您你]")
@@ -153,7 +153,8 @@ def compose_answer(
     candidates = [*verdict.quoted, *(c for c in candidates if id(c) not in meeting and not typed)]
     candidates, leaders, compare = _grouped(intent, candidates, hits, snap)
     chosen = select_sentences(candidates, settings, intent.wants_list or compare, leaders)
-    if intent.wants_list:
+    if intent.wants_list and not compare:
+        # A compared side's enumeration would crowd out the other sides.
         chosen, hits = _with_list_items(chosen, list(hits), snap, settings)
     table = _wants_table(intent, chosen, hits, snap)
     if table:

@@ -9,6 +9,7 @@ import numpy as np
 
 from assistant.ingest.embed import CachedEmbedder
 from assistant.ingest.store import Index, Snapshot
+from assistant.query.vocabulary import load_vocabulary
 from assistant.retrieve.diversity import give_each_group_a_slot
 from assistant.retrieve.fusion import Ranked, fuse
 from assistant.retrieve.scope import documents_of_kinds, place_documents
@@ -106,7 +107,18 @@ class Retriever:
     def _diversify(self, intent: Intent, snap: Snapshot, ranked: list[str], top_k: int) -> list[str]:
         """The top_k with one slot for each named document, each kind-named group, or each place's documents."""
         best, pool = ranked[:top_k], ranked[: top_k * self.settings.group_pool]
-        own = intent.query.own_keywords
+        # What the question is about, without the words that pick its documents (years, places, "答复"): every
+        # chunk of a named document meets those, the letterhead best of all.
+        vocab = load_vocabulary()
+        naming = {*intent.constraints.years, *(p.lower() for p in intent.constraints.places)}
+        own = [
+            t
+            for t in intent.query.own_keywords
+            if t not in naming
+            and not t.isdigit()
+            and not any(t in p or p in t for p in naming)
+            and not vocab.kinds_named(t)
+        ]
 
         def fit(chunk_id: str) -> float:
             text = snap.chunks[chunk_id].text.lower()
