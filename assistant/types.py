@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,12 @@ class Document:
     city: str = ""
     kind: str = ""  # reply | plan | news | measures | other
     addressee: str = ""  # whom a reply answers: the proposer of the 提案/建议 ("民建泉州市委会")
+    aliases: tuple[tuple[str, str], ...] = ()  # (short, full) names the text defines ("以下简称《若干措施》")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Document:
+        """A document from its stored metadata (JSON turns the alias pairs into lists)."""
+        return cls(**{**data, "aliases": tuple((str(s), str(f)) for s, f in data.get("aliases", ()))})
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ class ChunkStore:
         stamps = {}
         for meta, content_hash, key, size, mtime in rows:
             if content_hash.endswith(stamp_suffix) and size is not None:
-                doc = Document(**json.loads(meta))
+                doc = Document.from_json(json.loads(meta))
                 stamps[doc.source_path] = FileStamp(size, mtime, doc, key)
         return stamps
 
@@ -190,7 +190,7 @@ class ChunkStore:
         """The ready documents' metadata (text left out: see document_text)."""
         with self._readable() as db:
             rows = db.execute("SELECT meta FROM docs WHERE status = 'ready'").fetchall()
-        return {d.doc_id: d for d in (Document(**json.loads(meta)) for (meta,) in rows)}
+        return {d.doc_id: d for d in (Document.from_json(json.loads(meta)) for (meta,) in rows)}
 
     def document_text(self, doc_id: str) -> str | None:
         rows = self._rows("SELECT text FROM docs WHERE doc_id = ? AND status = 'ready'", (doc_id,))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.ingest.clean import clean_text
-from assistant.ingest.metadata import FIELDS, extract_metadata
+from assistant.ingest.metadata import FIELDS, extract_metadata, find_aliases
 from assistant.ingest.readers import SUPPORTED_SUFFIXES, UnreadableError, read_text
 from assistant.types import Document
 
@@ -191,6 +191,7 @@ def load_file(path: Path, manifest_entry: dict[str, Any] | None = None) -> Docum
         city=fields["city"],
         kind=fields["kind"],
         addressee=fields["addressee"],
+        aliases=find_aliases(text),
     )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
+
+import jieba.posseg as pseg
 
 from assistant.lang.places import gazetteer
 
@@ -45,6 +48,43 @@ _MAX_TITLE_CHARS = 60
 _SALUTATION = re.compile(r"^([\u4e00-\u9fff、，,（）() ]{2,40})[：:]$")
 _ADDRESSED = re.compile(r"您|你|收悉|感谢")
 _REPLY_MARK = re.compile(r"答复如下|的答复$", re.MULTILINE)
+
+
+# A name the text shortens ("《XX市促进科技成果转化若干措施》（以下简称《若干措施》）", "国家技术转移东部中心（以下
+# 简称“东部中心”）"): the full name in 《》 or “”, or the words before the bracket; the short one inside it.
+_ALIAS = re.compile(
+    r"(?P<full>《[^》]{2,60}》|“[^”]{2,40}”|[^\s，,。；;：:（）()、“”《》]{2,40})\s*[（(]\s*(?:以下简称|以下称|下称|简称)\s*[：:]?"
+    r"\s*(?P<short>《[^》]{1,20}》|“[^”]{1,20}”|[^\s）)，,。“”《》]{1,15})\s*[）)]"
+)
+_NAME_START = ("n", "ns", "nt", "nz", "nr", "j", "eng", "m")  # jieba flags a bare full name may start with
+_MAX_ALIASES = 40
+_POSSEG_LOCK = threading.Lock()
+
+
+def find_aliases(text: str) -> tuple[tuple[str, str], ...]:
+    """The short names a text defines for longer ones, as (short, full) without their 《》 or “”."""
+    found: dict[str, str] = {}
+    for match in _ALIAS.finditer(text):
+        short, full = _bare(match.group("short")), match.group("full")
+        full = _bare(full) if full[0] in "《“" else _name_at_end(full)
+        if len(short) >= 2 and len(full) > len(short) and short != full:
+            found.setdefault(short, full)
+        if len(found) >= _MAX_ALIASES:
+            break
+    return tuple(found.items())
+
+
+def _bare(name: str) -> str:
+    return name.strip("《》“”\"' ")
+
+
+def _name_at_end(words: str) -> str:
+    """The name that ends a run of words: the run without the verbs and prepositions it starts with
+    ("对接引进国家技术转移东部中心" → 国家技术转移东部中心)."""
+    with _POSSEG_LOCK:  # jieba's lazy initialisation is not thread-safe
+        tokens = list(pseg.cut(words))
+    start = next((i for i, t in enumerate(tokens) if t.flag in _NAME_START), len(tokens))
+    return "".join(t.word for t in tokens[start:])
 
 
 def extract_metadata(text: str) -> dict[str, str]:

@@ -100,7 +100,8 @@ class IngestReport:
 # (from the embedding cache: nothing is embedded again). 7: lazy store, BM25 generations on disk.
 # 8: chunk ids are content hashes (`{doc_id}#{sha1[:12]}`), no longer positions.
 # 9: Markdown pipe tables and tables with no "表 N" caption are chunked as table rows.
-INDEX_FORMAT = "9"
+# 10: documents keep the short names their text defines (Document.aliases).
+INDEX_FORMAT = "10"
 
 
 class Index:

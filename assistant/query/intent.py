@@ -82,15 +82,28 @@ def resolve_followup(question: str, history: Sequence[Turn], vocab: Vocabulary |
     return f"{previous} {question}"
 
 
-def build_query(question: str, asked: str, lexicon: Lexicon, vocabulary: Container[str] | None = None) -> Query:
+def build_query(
+    question: str,
+    asked: str,
+    lexicon: Lexicon,
+    vocabulary: Container[str] | None = None,
+    aliases: Sequence[tuple[str, str]] = (),
+) -> Query:
     """The search form of a (resolved) question: glossary expansions, BM25 tokens, concepts to cover.
 
     Words only the previous question brought (when `question` resolves a follow-up `asked`) count for less.
+    A name the corpus shortens (`aliases`: (short, full) pairs its documents define) also stands for its other form.
     """
     dictionary = lexicon.dictionary_terms(question, vocabulary)  # once, for the search and the concepts
     expansions = lexicon.expand(question, vocabulary, dictionary)
     tokens = list(dict.fromkeys(lexicon.tokenize(question)))
     concepts = lexicon.concepts(question, vocabulary, dictionary)
+    for short, full in aliases:
+        named, other = (short, full) if short in question and full not in question else (full, short)
+        if named in question and other not in question:
+            # Each word of the name the question uses is met by the other form too.
+            concepts = [(t, (*forms, other)) if t in named else (t, forms) for t, forms in concepts]
+            expansions = [*expansions, other]
     carried: frozenset[str] = frozenset()
     carried_tokens: list[str] = []
     if question != asked:
@@ -126,6 +139,9 @@ def named_documents(
     by_number = [d.doc_id for d in docs.values() if d.doc_number and _number_key(d.doc_number) in key]
     if by_number:
         return tuple(sorted(by_number)), ()
+    by_title = {d.doc_id for name in _BOOK_TITLE.findall(text) for d in docs.values() if _names(d, name)}
+    if by_title:
+        return tuple(sorted(by_title)), ()
     named: set[str] = set()
     kinds: set[str] = set()
     dated = False
@@ -138,6 +154,18 @@ def named_documents(
     # Naming a document by year is firm ("方案和2024年通知" names both); by kind alone is not: "方案中怎么部署，
     # 进展怎样？" also asks about documents it does not name.
     return (tuple(sorted(named)), ()) if dated else ((), tuple(sorted(kinds)))
+
+
+_BOOK_TITLE = re.compile(r"《([^》]{2,60})》")
+
+
+def _names(doc: Document, name: str) -> bool:
+    """Whether 《name》 names a document: its title, or a document its text shortens to or from that name (a news
+    article that introduces "《若干措施》" is about those measures)."""
+    title = doc.title.strip("《》")
+    if name == title or (len(name) >= 6 and (name in title or title in name)):
+        return True
+    return any(name in (short, full) for short, full in doc.aliases)
 
 
 def leans_on_previous(part: str, vocab: Vocabulary | None = None) -> bool:
@@ -216,7 +244,8 @@ def read_intent(
         answer_type = "yesno"  # "利率有优惠吗？": whether, not which rate
     compare = bool(vocab.compare.search(text)) or len(constraints.places) > 1 or len(documents) > 1
     compare = compare or len(constraints.years) > 1
-    query = build_query(text, asked, lexicon, vocabulary)
+    aliases = sorted({pair for d in (docs or {}).values() for pair in d.aliases})
+    query = build_query(text, asked, lexicon, vocabulary, aliases)
     if answer_type == "superlative":
         # "最大/最少" says which row to pick, not what a passage is about: no passage is expected to contain it.
         extreme = [(t, f) for t, f in query.concepts if vocab.largest.fullmatch(t) or vocab.smallest.fullmatch(t)]
