@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from assistant.answer.document_facts import asks_document_date, date_answers
 from assistant.answer.layout import AMOUNT, citation_for, quoted_citations, render_lines, render_table, source_label
 from assistant.answer.lead import lead_line, newest_first
 from assistant.answer.refusal import judge, refusal_text
@@ -14,7 +15,7 @@ from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import RATIO_PHRASE, extract_figures
 from assistant.settings import AnswerSettings, RefusalSettings
-from assistant.types import Answer, Candidate, Hit, Intent
+from assistant.types import Answer, Candidate, Hit, Intent, Verdict
 
 _LIST_INTRO = re.compile(r"[：:]$|如下|以下(?!简称)")  # "(以下简称《措施》)" introduces a short name, not a list
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
@@ -132,6 +133,21 @@ def compose_answer(
 ) -> Answer:
     """The extractive answer: verbatim sentences with [n] citations, or a graded refusal."""
     question, english = intent.question, intent.english
+    if asks_document_date(intent):
+        dated, with_datelines = date_answers(intent, hits, snap)
+        days = [c for c in dated if len(snap.docs[with_datelines[c.hit_index].chunk.doc_id].date) > 4]
+        if dated and intent.answer_type == "date" and not days:
+            # Asked for the day, and the documents give only a year (their 文号): the day is not stated.
+            verdict = Verdict(refused=True, kind="not_stated", missing=["date"], quoted=dated[:1])
+            return Answer(
+                question=question,
+                text=refusal_text(verdict, snap, english),
+                citations=quoted_citations(verdict.quoted, with_datelines, snap),
+                refused=True,
+                refusal_kind="not_stated",
+            )
+        if dated:
+            return _document_dates(intent, dated, with_datelines, snap)
     candidates = score_candidates(intent, hits, snap, settings)
     verdict = judge(intent, hits, candidates, snap, refusal)
     if verdict.refused:
@@ -174,6 +190,25 @@ def compose_answer(
         lead = lead_line(intent, chosen, hits, numbers)
         text = f"{lead}\n{text}" if lead else text
     return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _document_dates(intent: Intent, quotes: list[Candidate], hits: list[Hit], snap: Snapshot) -> Answer:
+    """Each asked document's date first ("泉科函〔2025〕81号：2025-05-20[1]"), then the lines that state them."""
+    citations = quoted_citations(quotes, hits, snap)
+    numbers = {c.chunk_id: c.n for c in citations}
+    labels = {c.doc_id: source_label(snap, c.doc_id, intent.english) for c in citations}
+    dates = []
+    colon = ": " if intent.english else "："
+    for cand in quotes:
+        chunk = hits[cand.hit_index].chunk
+        date = snap.docs[chunk.doc_id].date
+        if len(date) == 4:
+            # The text states no day, only the year its 文号 or dateline carries: say so, whatever was asked.
+            date = f"{date} (no day stated)" if intent.english else f"{date}年（未写明具体日期）"
+        dates.append(f"{labels[chunk.doc_id]}{colon}{date}[{numbers[chunk.chunk_id]}]")
+    lead = ("Answer: " if intent.english else "答：") + ("; " if intent.english else "；").join(dates)
+    text = f"{lead}\n{render_lines(quotes, hits, numbers, labels, intent.english)}"
+    return Answer(question=intent.question, text=text, citations=citations, refused=False)
 
 
 def _picked(intent: Intent, pick: Pick, snap: Snapshot) -> Answer:
