@@ -187,3 +187,10 @@ def test_each_compared_city_is_heard_in_a_list_question(two_cities):
 def test_both_named_replies_are_quoted_on_the_topic_not_by_their_letterheads(two_cities):
     answer = two_cities.ask("无锡2023年和2025年的两份答复对中试平台有什么支持？")
     assert "100万元" in answer.text and "10%" in answer.text
+
+
+def test_a_named_document_and_another_place_are_both_searched(two_cities):
+    # The 2025 reply is named by year and kind; 苏州 is named by place only: its documents join the search.
+    answer = two_cities.ask("无锡2025年的答复和苏州的新政对科技成果转化有什么支持？")
+    assert not answer.refused
+    assert {"wuxi-2025-reply", "suzhou-news"} <= {c.doc_id for c in answer.citations}

@@ -77,6 +77,12 @@ class Retriever:
         if not snap.chunks or allowed == set():
             return []
         named = set(intent.constraints.documents)
+        if named:
+            # "泉州2026年答复和厦门新政…": a place the named documents are not about brings its own documents in.
+            for place in intent.constraints.places:
+                theirs = place_documents([place], snap.docs)
+                if theirs and not theirs & named:
+                    named |= theirs
         if allowed is not None:
             named &= allowed
         within = named or allowed  # both rankings are masked to these documents
@@ -101,10 +107,10 @@ class Retriever:
             (self.settings.dense_score_weight, self.settings.bm25_score_weight),
         )
         ranked = sorted(fused, key=lambda c: -fused[c])
-        best = with_leaders(self._diversify(intent, snap, ranked, top_k), [dense[:1], keyword[:1]])
+        best = with_leaders(self._diversify(intent, snap, ranked, top_k, named), [dense[:1], keyword[:1]])
         return [_hit(snap, c, fused[c], dense, keyword) for c in best]
 
-    def _diversify(self, intent: Intent, snap: Snapshot, ranked: list[str], top_k: int) -> list[str]:
+    def _diversify(self, intent: Intent, snap: Snapshot, ranked: list[str], top_k: int, named: set[str]) -> list[str]:
         """The top_k with one slot for each named document, each kind-named group, or each place's documents."""
         best, pool = ranked[:top_k], ranked[: top_k * self.settings.group_pool]
         # What the question is about, without the words that pick its documents (years, places, "答复"): every
@@ -127,7 +133,6 @@ class Retriever:
         def doc_of(chunk_id: str) -> str:
             return snap.chunks[chunk_id].doc_id
 
-        named = intent.constraints.documents
         kinds = documents_of_kinds(intent.constraints.kinds, snap.docs) if not named else set()
         if len(named) > 1:
             # "方案和2024年通知": every document the question names gets a slot.
