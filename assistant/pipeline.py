@@ -180,6 +180,25 @@ class Assistant:
                     yield piece
         yield self._verified(answer, started, retrieved)
 
+    def ask_with_hits(
+        self, question: str, history: History = None, top_k: int | None = None
+    ) -> tuple[Answer, list[Hit]]:
+        """The extractive answer as ask() composes it (part by part for a multi-part question), with the passages
+        it drew on: evaluation reads its retrieval metrics from the passages the answer used."""
+        started = time.perf_counter()
+        snap = self.snapshot()
+        history_ = usable_history(history)
+        intent = read_intent(question, history_, self.lexicon, snap.docs, snap.df)
+        if len(intent.parts) > 1:
+            answer, hits = self._answer_parts(intent, snap, top_k, None, history_)
+        else:
+            hits = self.retriever.retrieve(intent, top_k or self.settings.top_k)
+            answer = self.extractive.answer(intent, hits, snap)
+        retrieved = time.perf_counter()
+        return self._verified(
+            replace(answer, question=question, config_hash=self.config_hash), started, retrieved
+        ), hits
+
     def answer_from_hits(self, question: str, hits: list[Hit], history: History = None) -> Answer:
         """The extractive answer (verified) composed from given passages (for baselines)."""
         started = time.perf_counter()
@@ -235,16 +254,18 @@ class Assistant:
         where = describe_scope(scope, {d.doc_id: d.title for d in snap.docs.values()}) if scope else ""
         if len(intent.parts) > 1:
             earlier = [] if standalone else history
-            return replace(self._answer_parts(intent, snap, top_k, allowed, earlier), scope=where)
+            return replace(self._answer_parts(intent, snap, top_k, allowed, earlier)[0], scope=where)
         hits = self.retriever.retrieve(intent, top_k or self.settings.top_k, allowed)
         answer = self.extractive.answer(intent, hits, snap)
         return intent, hits, snap, replace(answer, question=question, config_hash=self.config_hash, scope=where)
 
     def _answer_parts(
         self, intent: Intent, snap: Snapshot, top_k: int | None, allowed: set[str] | None, earlier: Sequence[Turn]
-    ) -> Answer:
-        """Each part retrieved and answered on its own, composed in order; a part without support is named."""
+    ) -> tuple[Answer, list[Hit]]:
+        """Each part retrieved and answered on its own, composed in order; a part without support is named.
+        Also the passages the parts drew on, interleaved best first (each part's best, then each one's second…)."""
         answers: list[Answer] = []
+        used: list[list[Hit]] = []
         parts = intent.parts[:MAX_PARTS]
         answerer = ExtractiveAnswerer(part_budget(self.settings.answer, len(parts)), self.settings.refusal)
         for i, part in enumerate(parts):
@@ -260,7 +281,10 @@ class Assistant:
             part_intent = read_intent(part, history, self.lexicon, snap.docs, snap.df)
             hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k, allowed)
             answers.append(check_answer(answerer.answer(part_intent, hits, snap)))
-        return replace(join_parts(intent.question, answers, intent.english), config_hash=self.config_hash)
+            used.append(hits)
+        interleaved = [group[i] for i in range(max(map(len, used), default=0)) for group in used if i < len(group)]
+        unique = list({h.chunk.chunk_id: h for h in interleaved}.values())
+        return replace(join_parts(intent.question, answers, intent.english), config_hash=self.config_hash), unique
 
     @staticmethod
     def _verified(answer: Answer, started: float, retrieved: float) -> Answer:

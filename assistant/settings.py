@@ -42,6 +42,7 @@ class AnswerSettings(BaseModel):
     value_bonus: float = 0.15  # a sentence holding a value of the asked type gains
     enumeration_bonus: float = 0.15  # for a list question, a sentence enumerating its items (as many as asked: x2)
     max_sentence_chars: int = 110  # longer sentences are cut to their best clause window
+    refusal_summary: bool = True  # a not-covered refusal names what the corpus covers (not inside a multi-part answer)
 
 
 class RefusalSettings(BaseModel):

@@ -77,9 +77,9 @@ class AssistantSystem:
         return [Passage(hit.chunk.doc_id, hit.chunk.text) for hit in hits]
 
     def answer(self, question: str, history: Sequence[dict]) -> Reply:
+        # As a user gets it: a multi-part question part by part, each part's passages among those it used.
         started = time.perf_counter()
-        hits = self.assistant.retrieve(question, list(history), self.assistant.settings.top_k)
-        answer = self.assistant.answer_from_hits(question, hits, list(history))
+        answer, hits = self.assistant.ask_with_hits(question, list(history), self.assistant.settings.top_k)
         return reply_from(answer, hits, (time.perf_counter() - started) * 1000)
 
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 KS = (1, 3, 5, 10)
 LONG_QUOTE_CHARS = 40  # longer quotes may be cut by a chunk boundary: fall back to bigram overlap
@@ -140,13 +141,32 @@ class SupportScore:
     unsupported_numbers: list[str]
 
 
+# The marks an answer puts on a figure it computed over a table (assistant/answer/verify.py says the same).
+COMPUTED_MARKS = ("（按表中数值计算）", "(computed from the table)")
+
+
 def score_support(answer: str, key_facts: Sequence[str], cited: Sequence[str]) -> SupportScore:
     """Every key fact found in the answer, and every number in it, must occur in some cited text."""
     texts = [normalize(text) for text in cited]
     facts = [f for f in key_facts if fact_in_text(f, answer)]
     bad_facts = [f for f in facts if not any(contains_normalized(t, normalize(f)) for t in texts)]
     bad_numbers = sorted({n for n in extract_numbers(answer) if not any(contains_normalized(t, n) for t in texts)})
+    # A figure the answer marks as computed from a table is backed when two cited numbers give it as a difference.
+    computed = " ".join(line for line in answer.splitlines() if any(mark in line for mark in COMPUTED_MARKS))
+    differences = {abs(a - b) for t in texts for a in _values(t) for b in _values(t)}
+    bad_numbers = [n for n in bad_numbers if not (n in extract_numbers(computed) and _value(n) in differences)]
     return SupportScore(not bad_facts and not bad_numbers, bad_facts, bad_numbers)
+
+
+def _value(number: str) -> Decimal | None:
+    try:
+        return Decimal(number.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _values(text: str) -> set[Decimal]:
+    return {v for n in extract_numbers(text) if (v := _value(n)) is not None}
 
 
 @dataclass(frozen=True)

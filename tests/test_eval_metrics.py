@@ -226,3 +226,11 @@ def test_extract_numbers_keeps_adjacent_table_cells_apart():
 
 def test_extract_numbers_reads_a_dotted_date_as_one_number():
     assert extract_numbers("发布于2022.12.31") == ["2022.12.31"]
+
+
+def test_support_accepts_a_marked_difference_of_cited_numbers_only():
+    from evals.metrics import score_support
+
+    row = ["技术合同登记成交额 | 单位: 亿元 | 2021年: 6.2 | 2023年: 10.5"]
+    assert score_support("答：6.2到10.5，增加4.3亿元（按表中数值计算）[1]", [], row).supported
+    assert not score_support("答：增加4.3亿元[1]", [], row).supported

@@ -194,3 +194,16 @@ def test_a_named_document_and_another_place_are_both_searched(two_cities):
     answer = two_cities.ask("无锡2025年的答复和苏州的新政对科技成果转化有什么支持？")
     assert not answer.refused
     assert {"wuxi-2025-reply", "suzhou-news"} <= {c.doc_id for c in answer.citations}
+
+
+def test_a_change_asked_as_a_number_is_computed_over_the_table_row(plan):
+    answer = plan.ask("珠海研发投入强度从2020年到2025年要提高几个百分点？")
+    lead = answer.text.splitlines()[0]
+    assert "0.7个百分点" in lead and "2.8" in lead and "3.5" in lead
+    assert not answer.verification  # the computed figure is recomputed by the verifier
+
+
+def test_a_refused_part_does_not_repeat_the_corpus_summary(plan):
+    answer = plan.ask("珠海研发投入强度2020年是多少？深圳的人才补贴是多少？")
+    assert not answer.refused and "2.8" in answer.text
+    assert "文档范围" not in answer.text

@@ -204,3 +204,12 @@ def test_every_gold_question_gets_an_extractive_answer_that_verifies(assistant):
         if answer.verification:
             failures[item["id"]] = answer.verification
     assert failures == {}
+
+
+def test_a_difference_marked_as_computed_is_recomputed_from_the_cited_figures():
+    from assistant.answer.verify import verify_answer
+
+    row = ["指标名称: 技术合同登记成交额 | 单位: 亿元 | 2021年: 6.2 | 2023年: 10.5"]
+    assert verify_answer("答：从2021年的6.2到2023年的10.5，增加4.3亿元（按表中数值计算）[1]", row).ok
+    assert not verify_answer("答：从2021年的6.2到2023年的10.5，增加4.4亿元（按表中数值计算）[1]", row).ok
+    assert not verify_answer("答：增加4.3亿元[1]", row).ok  # unmarked, a figure the passage lacks is unsupported

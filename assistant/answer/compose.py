@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from assistant.answer.document_facts import asks_document_date, date_answers
 from assistant.answer.layout import AMOUNT, citation_for, quoted_citations, render_lines, render_table, source_label
 from assistant.answer.lead import lead_line, newest_first
-from assistant.answer.refusal import judge, refusal_text
+from assistant.answer.refusal import judge, refusal_text, uncovered
 from assistant.answer.score import WANTED_VALUES, score_candidates
-from assistant.answer.tables import Pick, cells, superlative
+from assistant.answer.tables import Change, Pick, cells, change, describe_change, superlative
 from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import RATIO_PHRASE, extract_figures
@@ -141,19 +141,24 @@ def compose_answer(
             verdict = Verdict(refused=True, kind="not_stated", missing=["date"], quoted=dated[:1])
             return Answer(
                 question=question,
-                text=refusal_text(verdict, snap, english),
+                text=refusal_text(verdict, snap, english, settings.refusal_summary),
                 citations=quoted_citations(verdict.quoted, with_datelines, snap),
                 refused=True,
                 refusal_kind="not_stated",
             )
         if dated:
             return _document_dates(intent, dated, with_datelines, snap)
+    # A change computed along the table row about the asked measure answers before any sentence is judged: the
+    # row states both values, even when no sentence states the difference.
+    found = change(intent, list(hits), snap) if not uncovered(intent, hits, snap) else None
+    if found is not None:
+        return _changed(intent, found, snap)
     candidates = score_candidates(intent, hits, snap, settings)
     verdict = judge(intent, hits, candidates, snap, refusal)
     if verdict.refused:
         return Answer(
             question=question,
-            text=refusal_text(verdict, snap, english),
+            text=refusal_text(verdict, snap, english, settings.refusal_summary),
             citations=quoted_citations(verdict.quoted, hits, snap),
             refused=True,
             refusal_kind=verdict.kind,
@@ -209,6 +214,16 @@ def _document_dates(intent: Intent, quotes: list[Candidate], hits: list[Hit], sn
     lead = ("Answer: " if intent.english else "答：") + ("; " if intent.english else "；").join(dates)
     text = f"{lead}\n{render_lines(quotes, hits, numbers, labels, intent.english)}"
     return Answer(question=intent.question, text=text, citations=citations, refused=False)
+
+
+def _changed(intent: Intent, found: Change, snap: Snapshot) -> Answer:
+    """A change computed along a table row: the two values and their difference first, then the row, cited."""
+    row_quote = found.quote()
+    citation = citation_for(Hit(chunk=found.row, score=0.0), snap, 1, row_quote)
+    label = source_label(snap, found.row.doc_id, intent.english)
+    lead = ("Answer: " if intent.english else "答：") + describe_change(found, intent.english) + "[1]"
+    text = f"{lead}\n{label}{': ' if intent.english else '：'}“{row_quote}”[1]"
+    return Answer(question=intent.question, text=text, citations=[citation], refused=False)
 
 
 def _picked(intent: Intent, pick: Pick, snap: Snapshot) -> Answer:

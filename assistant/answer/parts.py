@@ -22,6 +22,7 @@ def part_budget(settings: AnswerSettings, parts: int) -> AnswerSettings:
         update={
             "max_sentences": max(1, settings.max_sentences // parts),
             "max_chars": max(settings.max_sentence_chars, settings.max_chars // parts),
+            "refusal_summary": False,  # the corpus summary once per part would crowd out the answered parts
         }
     )
 

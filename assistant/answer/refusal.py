@@ -197,8 +197,9 @@ def _lacking_words(missing: Sequence[str], english: bool) -> str:
     return (", ".join(named) if english else "、".join(named)) if named else ""
 
 
-def refusal_text(verdict: Verdict, snap: Snapshot, english: bool) -> str:
-    """The refusal message in the question's language; a not-stated one quotes what the documents do say."""
+def refusal_text(verdict: Verdict, snap: Snapshot, english: bool, summary: bool = True) -> str:
+    """The refusal message in the question's language; a not-stated one quotes what the documents do say, a
+    not-covered one names what the corpus covers (unless `summary` is False: one part of a longer answer)."""
     if verdict.kind == "not_stated" and verdict.quoted:
         quote = verdict.quoted[0].text
         years = [m for m in verdict.missing if m.isdigit()]
@@ -215,4 +216,4 @@ def refusal_text(verdict: Verdict, snap: Snapshot, english: bool) -> str:
     if verdict.missing:
         names = _lacking_words(verdict.missing, english)
         head = f"The documents say nothing about {names}." if english else f"文档中没有关于{names}的内容。"
-    return f"{head} {coverage_summary(snap, english)}"
+    return f"{head} {coverage_summary(snap, english)}" if summary else head

@@ -162,6 +162,16 @@ def _passages(citations: Sequence[Citation] | Sequence[str]) -> dict[int, _Passa
     return passages
 
 
+# How an answer marks a figure it computed (answer/tables.py): the verifier then recomputes it.
+COMPUTED_MARKS = ("（按表中数值计算）", "(computed from the table)")
+
+
+def _difference_of(figure: Figure, figures: Sequence[Figure]) -> bool:
+    """True when the figure is the difference of two figures of the passage (as written, before their units)."""
+    values = {f.mantissa for f in figures}
+    return any(abs(a - b) == figure.mantissa for a in values for b in values if a != b)
+
+
 def _check_sentence(text: str, start: int, end: int, passages: dict[int, _Passage]) -> SentenceCheck:
     sentence = text[start:end]
     markers = tuple(markers_in(sentence))
@@ -173,6 +183,9 @@ def _check_sentence(text: str, start: int, end: int, passages: dict[int, _Passag
         problems.append(f"数字 {'、'.join(f.surface for f in figures)} 没有标注出处")
     elif figures:
         missing = [f for f in figures if not any(figure_supported(f, p.figures, p.text) for p in cited)]
+        if any(mark in sentence for mark in COMPUTED_MARKS):
+            # A difference computed over a table row is checked by computing it again from the cited figures.
+            missing = [f for f in missing if not any(_difference_of(f, p.figures) for p in cited)]
         if missing:
             where = "".join(f"[{n}]" for n in unique if n in passages)
             problems.append(f"数字 {'、'.join(f.surface for f in missing)} 未见于所引段落 {where}")

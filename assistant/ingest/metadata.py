@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 
-import jieba.posseg as pseg
-
+from assistant.lang.lexicon import tagged_words
 from assistant.lang.places import gazetteer
 
 FIELDS = ("title", "issuer", "doc_number", "date", "city", "kind", "addressee")
@@ -58,7 +56,6 @@ _ALIAS = re.compile(
 )
 _NAME_START = ("n", "ns", "nt", "nz", "nr", "j", "eng", "m")  # jieba flags a bare full name may start with
 _MAX_ALIASES = 40
-_POSSEG_LOCK = threading.Lock()
 
 
 def find_aliases(text: str) -> tuple[tuple[str, str], ...]:
@@ -81,10 +78,9 @@ def _bare(name: str) -> str:
 def _name_at_end(words: str) -> str:
     """The name that ends a run of words: the run without the verbs and prepositions it starts with
     ("对接引进国家技术转移东部中心" → 国家技术转移东部中心)."""
-    with _POSSEG_LOCK:  # jieba's lazy initialisation is not thread-safe
-        tokens = list(pseg.cut(words))
-    start = next((i for i, t in enumerate(tokens) if t.flag in _NAME_START), len(tokens))
-    return "".join(t.word for t in tokens[start:])
+    tokens = tagged_words(words)
+    start = next((i for i, (_, flag) in enumerate(tokens) if flag in _NAME_START), len(tokens))
+    return "".join(word for word, _ in tokens[start:])
 
 
 def extract_metadata(text: str) -> dict[str, str]:

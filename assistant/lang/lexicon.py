@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jieba
+import jieba.posseg as pseg
 
 from assistant.lang.bilingual import EXACT, translations
 from assistant.lang.places import gazetteer
@@ -212,6 +213,20 @@ class Lexicon:
                 continue
             found.setdefault(word, (word,))  # R&D, GDP and the like may occur verbatim
         return list(found.items())
+
+
+_NOUN_FLAGS = ("n", "nz", "nr", "ns", "nt", "vn", "eng", "j")  # jieba's tags of nouns, names and verbal nouns
+
+
+def tagged_words(text: str) -> list[tuple[str, str]]:
+    """jieba's part-of-speech cut of a short text: (word, flag) pairs."""
+    with _jieba_lock:  # jieba's lazy initialisation is not thread-safe
+        return [(w.word, w.flag) for w in pseg.cut(text)]
+
+
+def nouns(text: str) -> list[str]:
+    """The nouns and names of a short text (two characters or more)."""
+    return [w for w, flag in tagged_words(text) if flag in _NOUN_FLAGS and len(w.strip()) > 1]
 
 
 @functools.cache

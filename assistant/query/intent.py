@@ -7,7 +7,7 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import replace
 
 from assistant.lang.figures import parse_chinese_number
-from assistant.lang.lexicon import YEAR, Lexicon, is_english, language_stopwords, normalize_query
+from assistant.lang.lexicon import YEAR, Lexicon, is_english, language_stopwords, normalize_query, nouns
 from assistant.lang.places import gazetteer
 from assistant.query.vocabulary import Vocabulary, load_vocabulary
 from assistant.types import Constraints, Document, Intent, Query, Turn
@@ -178,16 +178,18 @@ def leans_on_previous(part: str, vocab: Vocabulary | None = None) -> bool:
 
 
 def _has_subject(part: str, vocab: Vocabulary) -> bool:
-    """Whether a part names something of its own beyond a year, a place and the wording of what it asks
-    ("2025年要达到多少？" names nothing: it is about the part before it; "申报截止是哪天？" names 申报截止)."""
+    """Whether a part names something of its own (a noun) beyond a year, a place, a kind of document and the
+    wording of what it asks ("2025年要达到多少？", "规划给2025年定的目标是多少？" name nothing: they are about the
+    part before them; "申报截止是哪天？" names 申报)."""
     rest = YEAR.sub(" ", part)
     for place in places_in(rest):
         rest = rest.replace(place, " ")
-    for pattern in (*(p for _, p in vocab.answer_types), vocab.target, vocab.actual, vocab.growth):
+    kinds = (p for _, p in vocab.document_kinds)  # "规划给2025年定的目标" names the plan, not a subject
+    for pattern in (*(p for _, p in vocab.answer_types), vocab.target, vocab.actual, vocab.growth, *kinds):
         rest = pattern.sub(" ", rest)
-    for word in sorted(language_stopwords(), key=len, reverse=True):
-        rest = rest.replace(word, " ")
-    return len(_CJK.findall(rest.replace("年", ""))) + len(re.findall(r"[A-Za-z]{3,}", rest)) >= 2
+    if is_english(part):
+        return bool([w for w in re.findall(r"[A-Za-z]{3,}", rest) if w.lower() not in language_stopwords()])
+    return bool(nouns(rest))
 
 
 _ENGLISH_NUMBERS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
