@@ -41,3 +41,12 @@ def test_stock_node_becomes_a_hit_no_neighbour_can_be_joined_to(assistant):
     hit = node_hit(node, 1)
     neighbour = assistant.snapshot().chunk_at(hit.chunk.doc_id, hit.chunk.position + 1)
     assert (hit.dense_score, hit.dense_rank) == (0.83, 1) and neighbour is None
+
+
+def test_a_multi_part_question_is_evaluated_as_ask_answers_it(assistant):
+    # Part by part, as a user gets it; every passage the parts cite is among the hits the harness scores.
+    question = "厦门对技术转移机构开办第一年补多少？稳定运营后呢？"
+    answer, hits = assistant.ask_with_hits(question)
+    assert answer.text == assistant.ask(question).text and "问二" in answer.text
+    reply = AssistantSystem("full", assistant).answer(question, [])
+    assert all(p in set(reply.used) for p in reply.cited.values())
