@@ -48,5 +48,6 @@ def test_a_multi_part_question_is_evaluated_as_ask_answers_it(assistant):
     question = "厦门对技术转移机构开办第一年补多少？稳定运营后呢？"
     answer, hits = assistant.ask_with_hits(question)
     assert answer.text == assistant.ask(question).text and "问二" in answer.text
+    assert {c.chunk_id for c in answer.citations} <= {h.chunk.chunk_id for h in hits}
     reply = AssistantSystem("full", assistant).answer(question, [])
     assert all(p in set(reply.used) for p in reply.cited.values())

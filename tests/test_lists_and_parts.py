@@ -207,3 +207,11 @@ def test_a_refused_part_does_not_repeat_the_corpus_summary(plan):
     answer = plan.ask("珠海研发投入强度2020年是多少？深圳的人才补贴是多少？")
     assert not answer.refused and "2.8" in answer.text
     assert "文档范围" not in answer.text
+
+
+def test_a_yes_no_question_about_something_no_sentence_names_is_not_stated(notice):
+    # The notice speaks of 重点研发项目 and their 资助, never of tax relief: quoting it would be a near miss.
+    refused = notice.ask("绵阳对重点研发项目有税收减免吗？")
+    assert refused.refused and refused.refusal_kind == "not_stated"
+    answered = notice.ask("绵阳对重点研发项目有资助吗？")
+    assert not answered.refused and "50万元" in answered.text

@@ -9,12 +9,14 @@ from assistant.answer.answerability import features, load_answerability
 from assistant.answer.score import wanted_values
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import value_kinds
+from assistant.lang.lexicon import normalize_query
 from assistant.lang.places import gazetteer
 from assistant.settings import RefusalSettings
 from assistant.types import Candidate, Document, Hit, Intent, Verdict
 
 # "上海、深圳、武汉、成都等地区": places named only as examples in a list are not what a passage is about.
 _PASSING_MENTION = re.compile(r"(?:[\u4e00-\u9fff]{2,5}、){2,}[\u4e00-\u9fff]{2,5}等")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _EMPTY_CELL = re.compile(r"(?:^|\| )[^|:]{1,30}:\s*(?:\||$)")  # a focused table cell with no value
 # A statement of what is planned rather than what was achieved.
 _TARGET_SENTENCE = re.compile(r"目标|力争|预计|计划|到\d{4}年|将(?:达到|实现|突破|建成)|target|goal|expected to", re.I)
@@ -30,6 +32,7 @@ LACKS_ZH = {
     "count": "数量",
     "figure": "具体数字",
     "actual": "实际完成值（只有目标）",
+    "aspect": "所问的内容",
 }
 LACKS_EN = {
     "date": "the date",
@@ -38,6 +41,7 @@ LACKS_EN = {
     "count": "the number",
     "figure": "the figure",
     "actual": "the actual value (only a target)",
+    "aspect": "what was asked",
 }
 
 
@@ -82,6 +86,12 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
         missing += [p for p in places if not _place_met(p, context, doc)]
     if not intent.compare:
         missing += [y for y in intent.constraints.years if y not in context]
+    if intent.answer_type == "yesno":
+        # "嘉兴对中试平台有税收减免吗？" asks whether the subject has what the question ends on: a sentence about the
+        # subject that never names it says nothing either way.
+        aspect = asked_aspect(intent)
+        if aspect and not any(f.lower() in context.lower() for forms in aspect for f in forms):
+            missing.append("aspect")
     wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
     if wanted and not value_kinds(cand.text) & wanted:
         missing.append(intent.answer_type)
@@ -109,6 +119,27 @@ _BARE_LINE_CHARS = 4  # a line with at most this many characters besides its val
 def _bare_value(text: str) -> bool:
     """True for a line that is a value and little else: a dateline, an amount on its own."""
     return len(_VALUE_WORDS.sub("", text)) <= _BARE_LINE_CHARS
+
+
+def asked_aspect(intent: Intent) -> list[tuple[str, ...]]:
+    """The forms of the concepts in the last phrase of a Chinese question (places and years aside): what a
+    yes/no question asks its subject about. Empty for an English question or one of a single phrase."""
+    text = normalize_query(intent.question).lower()
+    places = {p.lower() for p in intent.constraints.places}
+    terms = [
+        (t.lower(), forms)
+        for t, forms in intent.query.concepts
+        if _CJK.search(t) and t.lower() not in places and not t.isdigit() and t not in intent.query.carried
+    ]
+    covered = [False] * len(text)
+    for term, _ in terms:
+        for found in re.finditer(re.escape(term), text):
+            covered[found.start() : found.end()] = [True] * len(term)
+    runs = [m for m in re.finditer(r"1+", "".join("1" if c else "0" for c in covered))]
+    if len(runs) < 2:
+        return []
+    last = text[runs[-1].start() : runs[-1].end()]
+    return [tuple(forms) for term, forms in terms if term in last and len(term) > 1]
 
 
 def _names_topic(intent: Intent, text: str) -> bool:
