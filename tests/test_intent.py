@@ -6,7 +6,7 @@ import pytest
 
 from assistant.lang.lexicon import load_lexicon
 from assistant.lang.places import gazetteer
-from assistant.query.intent import places_in, read_intent
+from assistant.query.intent import places_in, read_intent, resolve_followup
 from assistant.types import Document
 
 GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.toml"
@@ -180,3 +180,18 @@ def test_a_later_part_leans_on_the_one_before_when_it_names_nothing(part, leans)
 )
 def test_a_yes_no_question_asks_whether_even_when_it_names_a_measure(lexicon, question, kind):
     assert read_intent(question, [], lexicon).answer_type == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "merged"),
+    [
+        ("中试基地能获得什么补贴？", False),  # short, but a new subject of its own
+        ("What subsidy does a pilot-scale base get?", False),
+        ("2025年的目标值是多少？", True),  # names nothing of its own
+        ("它的项目单位是哪些？", True),  # a pronoun points back
+        ("那厦门呢？", True),
+    ],
+)
+def test_a_short_question_is_a_follow_up_only_when_it_leans_on_the_last_one(question, merged):
+    history = [{"role": "user", "content": "泉州规划中国家高新技术企业的数量是多少？"}, {"role": "assistant", "content": "…"}]
+    assert (resolve_followup(question, history) != question) is merged

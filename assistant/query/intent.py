@@ -68,7 +68,14 @@ def resolve_followup(question: str, history: Sequence[Turn], vocab: Vocabulary |
         short = len(question.split()) <= vocab.followup_max_english
     else:
         short = len(_CJK.findall(question)) <= vocab.followup_max_chinese
-    if not (vocab.followup_start.search(question) or vocab.followup_end.search(question.strip()) or short):
+    cued = (
+        vocab.followup_start.search(question)
+        or vocab.followup_end.search(question.strip())
+        or vocab.followup_part.search(question)  # a pronoun or 又/也: "它的项目单位是哪些？"
+    )
+    # A short question leans on the one before only when it names nothing of its own ("2025年的目标值是多少？");
+    # one with its own subject is a new question, however short ("中试基地能获得什么补贴？").
+    if not (cued or (short and not _has_subject(question, vocab))):
         return question
     if places_in(question):
         for place in gazetteer().find(previous):
