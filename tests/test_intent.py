@@ -193,5 +193,8 @@ def test_a_yes_no_question_asks_whether_even_when_it_names_a_measure(lexicon, qu
     ],
 )
 def test_a_short_question_is_a_follow_up_only_when_it_leans_on_the_last_one(question, merged):
-    history = [{"role": "user", "content": "泉州规划中国家高新技术企业的数量是多少？"}, {"role": "assistant", "content": "…"}]
+    history = [
+        {"role": "user", "content": "泉州规划中国家高新技术企业的数量是多少？"},
+        {"role": "assistant", "content": "…"},
+    ]
     assert (resolve_followup(question, history) != question) is merged
