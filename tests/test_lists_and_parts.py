@@ -162,7 +162,7 @@ WUXI_2025 = """无锡市科学技术局
 
 二、关于中试验证
 
-我市将出台科技成果转化中试验证专项政策，对中试平台按服务收入的10%给予运营奖励。
+我市将出台科技成果转化中试验证专项政策，对中试平台按服务收入的10%给予运营奖励。同时鼓励高校建设概念验证中心，提升成果转化效率。
 
 无锡市科学技术局
 2025年5月9日
@@ -215,3 +215,10 @@ def test_a_yes_no_question_about_something_no_sentence_names_is_not_stated(notic
     assert refused.refused and refused.refusal_kind == "not_stated"
     answered = notice.ask("绵阳对重点研发项目有资助吗？")
     assert not answered.refused and "50万元" in answered.text
+
+
+def test_a_compared_city_whose_documents_state_no_amount_still_has_its_row(two_cities):
+    answer = two_cities.ask("苏州和无锡对概念验证中心各给多少钱？")
+    rows = [line for line in answer.text.splitlines() if line.startswith("| ") and "原文" not in line]
+    assert any(r.startswith("| 苏州") and "200万元" in r for r in rows)
+    assert any(r.startswith("| 无锡") and "未写明" in r for r in rows)

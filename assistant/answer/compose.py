@@ -96,9 +96,19 @@ def list_items(intro: Candidate, hits: list[Hit], snap: Snapshot, max_chars: int
     return kept
 
 
-def _support_rows(chosen: Sequence[Candidate]) -> list[Candidate]:
-    """The quotes that state support (an amount, a ratio, or a support verb) — the rows of a comparison table."""
-    return [c for c in chosen if AMOUNT.search(c.text) or RATIO_PHRASE.search(c.text) or _SUPPORT_VERB.search(c.text)]
+def _support_rows(chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[Candidate]:
+    """The quotes that state support (an amount, a ratio, or a support verb) — the rows of a comparison table —
+    and, for a compared city none of whose quotes does, its best quote (its row then shows no amount)."""
+    rows = [c for c in chosen if AMOUNT.search(c.text) or RATIO_PHRASE.search(c.text) or _SUPPORT_VERB.search(c.text)]
+    if not rows:
+        return []
+    heard = {_city(snap, hits[c.hit_index].chunk.doc_id) for c in rows}
+    for cand in chosen:
+        city = _city(snap, hits[cand.hit_index].chunk.doc_id)
+        if city not in heard:
+            heard.add(city)
+            rows.append(cand)
+    return rows
 
 
 def _wants_table(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> bool:
@@ -179,7 +189,7 @@ def compose_answer(
         chosen, hits = _with_list_items(chosen, list(hits), snap, settings)
     table = _wants_table(intent, chosen, hits, snap)
     if table:
-        chosen = _support_rows(chosen) or chosen
+        chosen = _support_rows(chosen, hits, snap) or chosen
     chosen = newest_first(intent, chosen, hits, snap)
     citations = quoted_citations(chosen, hits, snap)
     numbers = {c.chunk_id: c.n for c in citations}
