@@ -65,3 +65,10 @@ def test_news_page_source_agency_is_its_issuer_and_page_chrome_is_dropped():
 def test_a_newspaper_as_source_is_not_an_issuer():
     fields = extract_metadata(clean_text("宁波高企培育再加码\n来源：宁波晚报\n宁波市将新增高新技术企业800家。\n"))
     assert fields["issuer"] == ""
+
+
+def test_a_title_that_opens_with_its_issuer_gives_the_issuer():
+    text = "嘉兴市科学技术局关于印发《嘉兴市支持中试平台建设若干措施》的通知\n\n嘉科发〔2026〕5号\n\n各县（市、区）科技局：\n\n正文。\n"
+    fields = extract_metadata(text)
+    assert fields["issuer"] == "嘉兴市科学技术局" and fields["city"] == "嘉兴"
+    assert extract_metadata("关于组织申报的通知\n\n正文。\n")["issuer"] == ""

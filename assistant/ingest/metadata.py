@@ -33,6 +33,9 @@ _SOURCE_AGENCY = re.compile(
     r"(?=$|[\s|｜,，。])",
     re.MULTILINE,
 )
+_ISSUER_TITLE = re.compile(
+    r"^#*\s*([\u4e00-\u9fa5（）()]{2,30}?(?:局|委员会|人民政府|政府|办公厅|办公室|厅|委|部))关于"
+)
 _ISSUER_LINE = re.compile(r"^#*\s*([\u4e00-\u9fa5（）()]{2,30}(?:局|委员会|政府|办公厅|办公室|厅|部|院|中心))$")
 _TITLE_LINE = re.compile(
     r"^#*\s*\**\s*((?:[\u4e00-\u9fa5（）()、]{2,40}?)?关于.{2,80}?(?:答复|通知|意见|办法|措施|规划|决定|方案|报告|批复|规定|细则))\s*\**$"
@@ -140,7 +143,14 @@ def find_issuer(text: str, head: list[str]) -> str:
         if found:
             return found.group(1)
     source = _SOURCE_AGENCY.search("\n".join(head))
-    return source.group(1) if source else ""
+    if source:
+        return source.group(1)
+    # "嘉兴市科学技术局关于印发…的通知": a title that opens with its issuer.
+    for line in head[:5]:
+        found = _ISSUER_TITLE.match(line)
+        if found:
+            return found.group(1)
+    return ""
 
 
 def find_title(head: list[str], issuer: str) -> str:

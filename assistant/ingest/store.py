@@ -100,7 +100,7 @@ class IngestReport:
 # (from the embedding cache: nothing is embedded again). 7: lazy store, BM25 generations on disk.
 # 8: chunk ids are content hashes (`{doc_id}#{sha1[:12]}`), no longer positions.
 # 9: Markdown pipe tables and tables with no "表 N" caption are chunked as table rows.
-# 10: documents keep the short names their text defines (Document.aliases).
+# 10: documents keep the short names their text defines (Document.aliases) and the issuer a title opens with.
 INDEX_FORMAT = "10"
 
 
