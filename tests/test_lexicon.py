@@ -69,3 +69,17 @@ def test_an_acronym_in_a_chinese_question_stands_for_its_chinese_term(glossary, 
 def test_english_words_that_look_like_acronyms_are_not_expanded(lexicon):
     # "led" (the verb) and "it" are no acronyms of the field
     assert lexicon.expand("Which department led it?") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "dropped"),
+    [
+        ("秦朝时期成纪县属于哪一郡？", "成纪县", "哪一郡"),  # a question word on 哪 names nothing
+        ("头皮通常分为几层？", "头皮", "几层"),
+        ("司马晏是谁的儿子？", "晏", "晏是"),  # jieba's guess glued 是 to an unknown name
+        ("几乎所有企业都参与", "几乎", ""),  # 几乎 is no question word
+    ],
+)
+def test_question_words_and_glued_function_words_are_no_search_tokens(lexicon, question, kept, dropped):
+    tokens = lexicon.tokenize(question)
+    assert kept in tokens and (not dropped or dropped not in tokens)

@@ -22,6 +22,8 @@ from assistant.lang.places import gazetteer
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
+# Question words built on 哪 or 几 + a classifier ("哪一郡", "哪条", "几层"): they ask, they name nothing.
+_WH_WORD = re.compile(r"^(?:哪|几(?=[个家项名人位次所条批场件种类座台套支户篇份届期级层部本张年月天岁辆架代]))")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9&\-]*")
 DICTIONARY_TERMS = 4  # translations kept per English word the glossary lacks (most exact, then most common)
 DICTIONARY_EXPANSIONS = 2  # ... of which at most this many, used by the corpus, are added to the search
@@ -79,8 +81,10 @@ class Lexicon:
         freq = self.tokenizer.FREQ
         pieces: list[str] = []
         for word in words:
-            if not word or word in self.stopwords:
+            if not word or word in self.stopwords or _WH_WORD.match(word):
                 continue
+            if len(word) == 2 and word[1] in self.stopwords and not freq.get(word):
+                word = word[0]  # jieba's guess at an unknown name took the word after it ("司马晏是" → 晏是)
             # jieba's search mode: the dictionary words inside a long word (2- and 3-grams), then the word.
             for n in (2, 3):
                 if len(word) > n:
