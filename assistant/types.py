@@ -160,6 +160,7 @@ class Intent:
     wants_list: bool = False
     list_size: int = 0  # the number of items a list question names ("六大…", "哪三个"), 0 when it names none
     compare: bool = False
+    which_documents: bool = False  # asks which documents say something ("哪些文件提到了…"): one quote per document
     support: bool = False  # asks about support (补贴/资助/grant): an amount or the ratio it is computed by
     about_document: bool = (
         False  # asks a fact of the document itself (its date, 文号, issuer), which its metadata lines state

@@ -222,3 +222,12 @@ def test_a_compared_city_whose_documents_state_no_amount_still_has_its_row(two_c
     rows = [line for line in answer.text.splitlines() if line.startswith("| ") and "原文" not in line]
     assert any(r.startswith("| 苏州") and "200万元" in r for r in rows)
     assert any(r.startswith("| 无锡") and "未写明" in r for r in rows)
+
+
+def test_which_documents_mention_a_topic_gets_one_quote_per_document_that_does(two_cities):
+    answer = two_cities.ask("哪些文件提到了中试平台？")
+    assert answer.text.startswith("答：2份文件：")
+    assert {c.doc_id for c in answer.citations} == {"wuxi-2023-reply", "wuxi-2025-reply"}
+    # Naming a kind of document keeps to it: the news article also mentions 概念验证中心, but is no reply.
+    replies = two_cities.ask("哪些答复提到了概念验证中心？")
+    assert {c.doc_id for c in replies.citations} == {"wuxi-2025-reply"}

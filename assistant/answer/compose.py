@@ -20,6 +20,7 @@ from assistant.types import Answer, Candidate, Hit, Intent, Verdict
 _LIST_INTRO = re.compile(r"[：:]$|如下|以下(?!简称)")  # "(以下简称《措施》)" introduces a short name, not a list
 _ITEM_MARK = re.compile(r"^(?:——|—|[一二三四五六七八九十]是|（[一二三四五六七八九十]+）|\d+[.、．])")
 _MAX_LIST_CHUNKS = 8  # chunks followed past the intro's own when a list runs on
+_WHICH_DOCUMENTS_COVERAGE = 0.95  # a document "mentions" the topic when a sentence covers (nearly) as much as the best
 _SECOND_PERSON = re.compile(r"[您你]")
 _SUPPORT_VERB = re.compile(r"补贴|补助|资助|奖励|奖补|资金支持|经费")
 
@@ -122,6 +123,11 @@ def _grouped(
     intent: Intent, candidates: list[Candidate], hits: Sequence[Hit], snap: Snapshot
 ) -> tuple[list[Candidate], int, bool]:
     """Candidates with each side's best first when the question compares (or spans several places)."""
+    if intent.which_documents:
+        # "哪些文件提到了…": each document's best sentence that says it (as much of the question as the best does).
+        floor = candidates[0].coverage * _WHICH_DOCUMENTS_COVERAGE if candidates else 0.0
+        grouped, leaders = _best_per_group(candidates, hits, lambda doc_id: doc_id, floor)
+        return grouped[:leaders], leaders, True
     if intent.compare and len(intent.constraints.places) > 1:
         # "泉州和厦门…": each named place's best sentence first.
         grouped, leaders = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
@@ -202,9 +208,25 @@ def compose_answer(
         text = render_table(chosen, hits, numbers, snap, english)
     else:
         text = render_lines(chosen, hits, numbers, labels, english)
-        lead = lead_line(intent, chosen, hits, numbers)
+        lead = _documents_lead(intent, chosen, hits, numbers, labels) or lead_line(intent, chosen, hits, numbers)
         text = f"{lead}\n{text}" if lead else text
     return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _documents_lead(
+    intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int], labels: dict[str, str]
+) -> str:
+    """For "哪些文件提到了…": the documents that do, each with its [n] ("答：2份文件：泉科函〔2026〕108号[1]；…")."""
+    if not intent.which_documents or not chosen:
+        return ""
+    seen: dict[str, int] = {}
+    for cand in chosen:
+        chunk = hits[cand.hit_index].chunk
+        seen.setdefault(chunk.doc_id, numbers[chunk.chunk_id])
+    named = ("; " if intent.english else "；").join(f"{labels[d]}[{n}]" for d, n in seen.items())
+    if intent.english:
+        return f"Answer: {len(seen)} document{'s' if len(seen) > 1 else ''}: {named}"
+    return f"答：{len(seen)}份文件：{named}"
 
 
 def _document_dates(intent: Intent, quotes: list[Candidate], hits: list[Hit], snap: Snapshot) -> Answer:

@@ -259,6 +259,15 @@ def read_intent(
         # "最大/最少" says which row to pick, not what a passage is about: no passage is expected to contain it.
         extreme = [(t, f) for t, f in query.concepts if vocab.largest.fullmatch(t) or vocab.smallest.fullmatch(t)]
         query = replace(query, concepts=[c for c in query.concepts if c not in extreme])
+    which_documents = bool(vocab.which_documents.search(asked))
+    if which_documents:
+        # "哪些文件提到了…": the documents and their mentioning are what is asked, not words a passage should hold.
+        meta = vocab.document_words.fullmatch
+        query = replace(
+            query,
+            concepts=[c for c in query.concepts if not meta(c[0])],
+            keywords=[k for k in query.keywords if not meta(k)],
+        )
     wants_list = answer_type == "list" or vocab.asks("list", asked)
     return Intent(
         question=question,
@@ -268,6 +277,7 @@ def read_intent(
         wants_list=wants_list,
         list_size=list_size(asked, vocab) if wants_list else 0,
         compare=compare,
+        which_documents=which_documents,
         support=bool(vocab.support.search(text)),
         about_document=bool(vocab.document_fact.search(text)),
         parts=split_parts(asked, vocab),

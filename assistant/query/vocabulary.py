@@ -24,6 +24,8 @@ class Vocabulary:
     document_fact: re.Pattern[str]
     list_size: re.Pattern[str]
     wh: re.Pattern[str]
+    which_documents: re.Pattern[str]
+    document_words: re.Pattern[str]
     target: re.Pattern[str]
     actual: re.Pattern[str]
     growth: re.Pattern[str]
@@ -69,6 +71,8 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         document_fact=_compile(cues["document_fact"]),
         list_size=_compile(cues["list_size"]),
         wh=_compile(cues["wh"]),
+        which_documents=_compile(cues["which_documents"]),
+        document_words=_compile(cues["document_words"]),
         target=_compile(cues["target"]),
         actual=_compile(cues["actual"]),
         growth=_compile(cues["growth"]),

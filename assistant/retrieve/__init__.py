@@ -10,7 +10,7 @@ import numpy as np
 from assistant.ingest.embed import CachedEmbedder
 from assistant.ingest.store import Index, Snapshot
 from assistant.query.vocabulary import load_vocabulary
-from assistant.retrieve.diversity import give_each_group_a_slot
+from assistant.retrieve.diversity import best_of_each_group, give_each_group_a_slot
 from assistant.retrieve.fusion import Ranked, fuse
 from assistant.retrieve.scope import documents_of_kinds, place_documents
 from assistant.settings import RetrievalSettings
@@ -56,8 +56,11 @@ class Retriever:
             keep = [(cid, score) for cid, score in keep if snap.chunks[cid].doc_id in within]
         return keep[:k]
 
-    def keyword(self, query: Query, snap: Snapshot, within: set[str] | None = None) -> list[tuple[str, float]]:
-        """Chunks by BM25 over jieba tokens; expansion and carried-over words count for less."""
+    def keyword(
+        self, query: Query, snap: Snapshot, within: set[str] | None = None, depth: int | None = None
+    ) -> list[tuple[str, float]]:
+        """Chunks by BM25 over jieba tokens (the best `depth`, default candidate_k); expansion and carried-over
+        words count for less."""
         if snap.bm25 is None or not query.keywords:
             return []
         extra = set(query.expansion_keywords)
@@ -67,7 +70,7 @@ class Retriever:
             scores = scores + self.settings.expansion_weight * np.asarray(snap.bm25.get_scores(sorted(extra)))
         if within is not None:
             scores = np.where(snap.rows_within(within), scores, 0.0)
-        order = np.argsort(-scores)[: self.settings.candidate_k]
+        order = np.argsort(-scores)[: depth or self.settings.candidate_k]
         found = [(snap.chunk_ids[i], float(scores[i])) for i in order if scores[i] > 0]
         return [(cid, score) for cid, score in found if cid in snap.chunks]  # a chunk re-ingested since: skipped
 
@@ -88,7 +91,9 @@ class Retriever:
         within = named or allowed  # both rankings are masked to these documents
         query = intent.query
         dense = self.dense(query, snap, within, allowed) if self.mode in ("hybrid", "dense") else []
-        keyword = self.keyword(query, snap, within) if self.mode in ("hybrid", "bm25") else []
+        # "哪些文件提到了…" must see every document that says it, not the first candidate_k passages.
+        depth = len(snap.chunk_ids) if intent.which_documents else None
+        keyword = self.keyword(query, snap, within, depth) if self.mode in ("hybrid", "bm25") else []
         by_place = set() if named else place_documents(intent.constraints.places, snap.docs)
         if by_place:
             # The question names places some documents are about: search those, plus passages elsewhere that
@@ -117,9 +122,11 @@ class Retriever:
         # chunk of a named document meets those, the letterhead best of all.
         vocab = load_vocabulary()
         naming = {*intent.constraints.years, *(p.lower() for p in intent.constraints.places)}
+        # An English question's own words match no Chinese passage: its Chinese terms say what it is about.
+        words = intent.query.keywords if intent.english else intent.query.own_keywords
         own = [
             t
-            for t in intent.query.own_keywords
+            for t in words
             if t not in naming
             and not t.isdigit()
             and not any(t in p or p in t for p in naming)
@@ -134,6 +141,10 @@ class Retriever:
             return snap.chunks[chunk_id].doc_id
 
         kinds = documents_of_kinds(intent.constraints.kinds, snap.docs) if not named else set()
+        if intent.which_documents:
+            # "哪些文件提到了…": each document's passage that says it most plainly, whichever retriever found it.
+            of_kind = [c for c in ranked if doc_of(c) in kinds] if kinds else ranked  # "哪些答复…": replies only
+            return best_of_each_group(of_kind or ranked, doc_of, fit, top_k)
         if len(named) > 1:
             # "方案和2024年通知": every document the question names gets a slot.
             return give_each_group_a_slot(best, pool, doc_of, fit)

@@ -33,3 +33,17 @@ def give_each_group_a_slot(
         victim = max(i for i, c in enumerate(chosen) if group_of(c) == crowded)
         chosen[victim] = pick
     return sorted(chosen, key=lambda c: order.get(c, len(pool)))
+
+
+def best_of_each_group(
+    ranked: Sequence[str], group_of: Callable[[str], str], fit: Callable[[str], float], top_k: int
+) -> list[str]:
+    """One chunk per group, the groups in order of their first appearance in `ranked`: each group's member that
+    best fits the question (ties to the higher-ranked); up to top_k groups, then the best of the rest."""
+    order = {c: i for i, c in enumerate(ranked)}
+    groups: dict[str, list[str]] = {}
+    for chunk_id in ranked:
+        groups.setdefault(group_of(chunk_id), []).append(chunk_id)
+    chosen = [max(members, key=lambda c: (fit(c), -order[c])) for members in groups.values()][:top_k]
+    chosen += [c for c in ranked if c not in chosen][: top_k - len(chosen)]
+    return chosen
