@@ -38,7 +38,7 @@ def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], 
 
 
 def _list_lead(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int]) -> str:
-    """ "答：<the clause that enumerates the items>[n]" when the question names how many ("六大…是哪些") and a
+    """ "答：<the clause that enumerates the items>[n]" when the question names how many ("四大…包括什么") and a
     quote's clause lists exactly that many; "" otherwise, or when the quote is that clause already."""
     if not intent.list_size:
         return ""

@@ -87,7 +87,7 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
     if not intent.compare:
         missing += [y for y in intent.constraints.years if y not in context]
     if intent.answer_type == "yesno":
-        # "嘉兴对中试平台有税收减免吗？" asks whether the subject has what the question ends on: a sentence about the
+        # "苏州对孵化器有用地优惠吗？" asks whether the subject has what the question ends on: a sentence about the
         # subject that never names it says nothing either way.
         aspect = asked_aspect(intent)
         if aspect and not any(f.lower() in context.lower() for forms in aspect for f in forms):

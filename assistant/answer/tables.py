@@ -121,7 +121,7 @@ def change(intent: Intent, hits: list[Hit], snap: Snapshot) -> Change | None:
     between two year columns of the table row about that measure (the row among the first hits whose name holds
     most of the question's words): the columns of the years asked, or its first and last year columns. None
     unless such a row has both values as numbers."""
-    # A difference asked for as a number ("提高几个百分点", "增加多少家"); "变化如何" asks what happened, which the
+    # A difference asked for as a number ("提高几个百分点", "新增多少个"); "情况怎样" asks what happened, which the
     # documents' sentences tell (a table of yearly values may hold targets, not outcomes).
     asks_number = intent.answer_type in ("count", "amount", "ratio", "figure")
     if not asks_number or not (intent.constraints.growth or len(intent.constraints.years) >= 2):
@@ -152,7 +152,7 @@ def change(intent: Intent, hits: list[Hit], snap: Snapshot) -> Change | None:
         return None
     name_cell = next(((h, v) for h, v in row_cells if "名称" in h), row_cells[0])
     unit = next(((h, v) for h, v in row_cells if "单位" in h), None)
-    # Without a unit column, a unit in brackets after the name or in the compared headers ("研发投入强度（%）").
+    # Without a unit column, a unit in brackets after the name or in the compared headers ("专利密度（件/万人）").
     bracketed = (_BRACKETED_UNIT.search(t) for t in (name_cell[1], h1, h2))
     unit_text = unit[1] if unit else next((m.group(1) for m in bracketed if m), "")
     return Change(row, name_cell, unit, (h1, v1), (h2, v2), last - first, unit_text)

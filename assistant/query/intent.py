@@ -13,7 +13,7 @@ from assistant.query.vocabulary import Vocabulary, load_vocabulary
 from assistant.types import Constraints, Document, Intent, Query, Turn
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-# Words that count or point ("八个学院", "哪所大学", "各研究院", "这家公司") stand before a suffix but name nothing.
+# Words that count or point ("八个学院", "哪所大学", "各研究院", "该所高校") stand before a suffix but name nothing.
 _NOT_A_NAME = re.compile(
     r"^(?:[哪几各每多该本这那此其某诸全]|[\d０-９一二两三四五六七八九十百千万]+[个家所座项位名类种批])"
 )
@@ -71,10 +71,10 @@ def resolve_followup(question: str, history: Sequence[Turn], vocab: Vocabulary |
     cued = (
         vocab.followup_start.search(question)
         or vocab.followup_end.search(question.strip())
-        or vocab.followup_part.search(question)  # a pronoun or 又/也: "它的项目单位是哪些？"
+        or vocab.followup_part.search(question)  # a pronoun or 又/也: "它的牵头单位是谁？"
     )
-    # A short question leans on the one before only when it names nothing of its own ("2025年的目标值是多少？");
-    # one with its own subject is a new question, however short ("中试基地能获得什么补贴？").
+    # A short question leans on the one before only when it names nothing of its own ("2030年要到多少？");
+    # one with its own subject is a new question, however short ("孵化器能拿到哪些奖励？").
     if not (cued or (short and not _has_subject(question, vocab))):
         return question
     if places_in(question):
@@ -186,12 +186,12 @@ def leans_on_previous(part: str, vocab: Vocabulary | None = None) -> bool:
 
 def _has_subject(part: str, vocab: Vocabulary) -> bool:
     """Whether a part names something of its own (a noun) beyond a year, a place, a kind of document and the
-    wording of what it asks ("2025年要达到多少？", "规划给2025年定的目标是多少？" name nothing: they are about the
+    wording of what it asks ("2030年要到多少？", "方案为2030年设的指标是什么？" name nothing: they are about the
     part before them; "申报截止是哪天？" names 申报)."""
     rest = YEAR.sub(" ", part)
     for place in places_in(rest):
         rest = rest.replace(place, " ")
-    kinds = (p for _, p in vocab.document_kinds)  # "规划给2025年定的目标" names the plan, not a subject
+    kinds = (p for _, p in vocab.document_kinds)  # "方案为2030年设的指标" names the plan, not a subject
     for pattern in (*(p for _, p in vocab.answer_types), vocab.target, vocab.actual, vocab.growth, *kinds):
         rest = pattern.sub(" ", rest)
     if is_english(part):
@@ -203,7 +203,7 @@ _ENGLISH_NUMBERS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eig
 
 
 def list_size(question: str, vocab: Vocabulary) -> int:
-    """The number of items a list question names ("六大主导产业是哪些" → 6), or 0."""
+    """The number of items a list question names ("四大新兴产业包括什么" → 4), or 0."""
     found = vocab.list_size.search(question)
     if not found:
         return 0

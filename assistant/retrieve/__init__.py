@@ -81,7 +81,7 @@ class Retriever:
             return []
         named = set(intent.constraints.documents)
         if named:
-            # "泉州2026年答复和厦门新政…": a place the named documents are not about brings its own documents in.
+            # "无锡2025年的答复和苏州新政…": a place the named documents are not about brings its own documents in.
             for place in intent.constraints.places:
                 theirs = place_documents([place], snap.docs)
                 if theirs and not theirs & named:
@@ -143,7 +143,9 @@ class Retriever:
         kinds = documents_of_kinds(intent.constraints.kinds, snap.docs) if not named else set()
         if intent.which_documents:
             # "哪些文件提到了…": each document's passage that says it most plainly, whichever retriever found it.
-            of_kind = [c for c in ranked if doc_of(c) in kinds] if kinds else ranked  # "哪些答复…": replies only
+            of_kind = (
+                [c for c in ranked if doc_of(c) in kinds] if kinds else ranked
+            )  # a question about replies: replies only
             return best_of_each_group(of_kind or ranked, doc_of, fit, top_k)
         if len(named) > 1:
             # "方案和2024年通知": every document the question names gets a slot.
