@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -14,7 +14,7 @@ from assistant.retrieve.diversity import best_of_each_group, give_each_group_a_s
 from assistant.retrieve.fusion import Ranked, fuse
 from assistant.retrieve.scope import documents_of_kinds, place_documents
 from assistant.settings import RetrievalSettings
-from assistant.types import Hit, Intent, Query
+from assistant.types import Chunk, Hit, Intent, Query
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -51,10 +51,9 @@ class Retriever:
             vector = self.embedder.embed_queries([query.text])[0]
         k = self.settings.candidate_k
         found = self.index.dense_search(vector, k * (self.settings.named_depth if within is not None else 1), allowed)
-        keep = [(cid, score) for cid, score in found if cid in snap.chunks]
-        if within is not None:
-            keep = [(cid, score) for cid, score in keep if snap.chunks[cid].doc_id in within]
-        return keep[:k]
+        # Each chunk is read once: one re-ingested meanwhile (another process's ingest) is skipped, not raised.
+        read = [(cid, score, snap.chunks.get(cid)) for cid, score in found]
+        return [(cid, score) for cid, score, c in read if c is not None and (within is None or c.doc_id in within)][:k]
 
     def keyword(
         self, query: Query, snap: Snapshot, within: set[str] | None = None, depth: int | None = None
@@ -92,15 +91,17 @@ class Retriever:
         query = intent.query
         dense = self.dense(query, snap, within, allowed) if self.mode in ("hybrid", "dense") else []
         # "哪些文件提到了…" must see every document that says it, not the first candidate_k passages.
-        depth = len(snap.chunk_ids) if intent.which_documents else None
+        depth = self.settings.candidate_k * _WHICH_DOCUMENTS_DEPTH if intent.which_documents else None
         keyword = self.keyword(query, snap, within, depth) if self.mode in ("hybrid", "bm25") else []
         by_place = set() if named else place_documents(intent.constraints.places, snap.docs)
         if by_place:
             # The question names places some documents are about: search those, plus passages elsewhere that
             # name the place.
             def inside(chunk_id: str) -> bool:
-                chunk = snap.chunks[chunk_id]
-                return chunk.doc_id in by_place or any(p in chunk.text for p in intent.constraints.places)
+                chunk = snap.chunks.get(chunk_id)
+                return chunk is not None and (
+                    chunk.doc_id in by_place or any(p in chunk.text for p in intent.constraints.places)
+                )
 
             dense = [(c, s) for c, s in dense if inside(c)]
             keyword = [(c, s) for c, s in keyword if inside(c)]
@@ -111,11 +112,23 @@ class Retriever:
             (self.settings.dense_weight, self.settings.bm25_weight),
             (self.settings.dense_score_weight, self.settings.bm25_score_weight),
         )
-        ranked = sorted(fused, key=lambda c: -fused[c])
-        best = with_leaders(self._diversify(intent, snap, ranked, top_k, named), [dense[:1], keyword[:1]])
-        return [_hit(snap, c, fused[c], dense, keyword) for c in best]
+        # The candidates are read once, here: a passage another process's ingest replaced since it was ranked is
+        # skipped instead of failing the question.
+        chunks = {c: chunk for c in fused if (chunk := snap.chunks.get(c)) is not None}
+        ranked = sorted(chunks, key=lambda c: -fused[c])
+        leaders = [[(c, s) for c, s in ranking[:1] if c in chunks] for ranking in (dense, keyword)]
+        best = with_leaders(self._diversify(intent, chunks, snap, ranked, top_k, named), leaders)
+        return [_hit(chunks[c], fused[c], dense, keyword) for c in best]
 
-    def _diversify(self, intent: Intent, snap: Snapshot, ranked: list[str], top_k: int, named: set[str]) -> list[str]:
+    def _diversify(
+        self,
+        intent: Intent,
+        chunks: Mapping[str, Chunk],
+        snap: Snapshot,
+        ranked: list[str],
+        top_k: int,
+        named: set[str],
+    ) -> list[str]:
         """The top_k with one slot for each named document, each kind-named group, or each place's documents."""
         best, pool = ranked[:top_k], ranked[: top_k * self.settings.group_pool]
         # What the question is about, without the words that pick its documents (years, places, "答复"): every
@@ -134,11 +147,11 @@ class Retriever:
         ]
 
         def fit(chunk_id: str) -> float:
-            text = snap.chunks[chunk_id].text.lower()
+            text = chunks[chunk_id].text.lower()
             return sum(len(t) for t in own if t in text)
 
         def doc_of(chunk_id: str) -> str:
-            return snap.chunks[chunk_id].doc_id
+            return chunks[chunk_id].doc_id
 
         kinds = documents_of_kinds(intent.constraints.kinds, snap.docs) if not named else set()
         if intent.which_documents:
@@ -157,6 +170,9 @@ class Retriever:
             # A question about no place, or several: each place's documents speak.
             return give_each_group_a_slot(best, pool, lambda c: _doc_city(snap, doc_of(c)), fit)
         return best
+
+
+_WHICH_DOCUMENTS_DEPTH = 10  # "哪些文件提到了…" reads this many times candidate_k keyword passages
 
 
 def with_leaders(best: list[str], leaders: Sequence[Ranked]) -> list[str]:
@@ -179,11 +195,11 @@ def _doc_city(snap: Snapshot, doc_id: str) -> str:
     return doc.city if doc else ""
 
 
-def _hit(snap: Snapshot, chunk_id: str, score: float, dense: Ranked, keyword: Ranked) -> Hit:
-    dense_at = next(((r, s) for r, (c, s) in enumerate(dense, start=1) if c == chunk_id), (0, 0.0))
-    keyword_at = next(((r, s) for r, (c, s) in enumerate(keyword, start=1) if c == chunk_id), (0, 0.0))
+def _hit(chunk: Chunk, score: float, dense: Ranked, keyword: Ranked) -> Hit:
+    dense_at = next(((r, s) for r, (c, s) in enumerate(dense, start=1) if c == chunk.chunk_id), (0, 0.0))
+    keyword_at = next(((r, s) for r, (c, s) in enumerate(keyword, start=1) if c == chunk.chunk_id), (0, 0.0))
     return Hit(
-        chunk=snap.chunks[chunk_id],
+        chunk=chunk,
         score=score,
         dense_rank=dense_at[0],
         dense_score=dense_at[1],
