@@ -189,11 +189,7 @@ class Assistant:
         snap = self.snapshot()
         history_ = usable_history(history)
         intent = read_intent(question, history_, self.lexicon, snap.docs, snap.df)
-        if len(intent.parts) > 1:
-            answer, hits = self._answer_parts(intent, snap, top_k, None, history_)
-        else:
-            hits = self.retriever.retrieve(intent, top_k or self.settings.top_k)
-            answer = self.extractive.answer(intent, hits, snap)
+        answer, hits = self._extractive(intent, snap, top_k, None, history_)
         retrieved = time.perf_counter()
         return self._verified(
             replace(answer, question=question, config_hash=self.config_hash), started, retrieved
@@ -252,12 +248,19 @@ class Assistant:
         intent = read_intent(standalone or question, [] if standalone else history, self.lexicon, snap.docs, snap.df)
         allowed = documents_in_scope(scope, snap.docs.values()) if scope else None
         where = describe_scope(scope, {d.doc_id: d.title for d in snap.docs.values()}) if scope else ""
+        answer, hits = self._extractive(intent, snap, top_k, allowed, [] if standalone else history)
         if len(intent.parts) > 1:
-            earlier = [] if standalone else history
-            return replace(self._answer_parts(intent, snap, top_k, allowed, earlier)[0], scope=where)
-        hits = self.retriever.retrieve(intent, top_k or self.settings.top_k, allowed)
-        answer = self.extractive.answer(intent, hits, snap)
+            return replace(answer, scope=where)  # answered part by part: final, no LLM pass over the whole
         return intent, hits, snap, replace(answer, question=question, config_hash=self.config_hash, scope=where)
+
+    def _extractive(
+        self, intent: Intent, snap: Snapshot, top_k: int | None, allowed: set[str] | None, earlier: Sequence[Turn]
+    ) -> tuple[Answer, list[Hit]]:
+        """The extractive answer and the passages it drew on: part by part for a multi-part question."""
+        if len(intent.parts) > 1:
+            return self._answer_parts(intent, snap, top_k, allowed, earlier)
+        hits = self.retriever.retrieve(intent, top_k or self.settings.top_k, allowed)
+        return self.extractive.answer(intent, hits, snap), hits
 
     def _answer_parts(
         self, intent: Intent, snap: Snapshot, top_k: int | None, allowed: set[str] | None, earlier: Sequence[Turn]

@@ -155,30 +155,18 @@ def compose_answer(
         if dated and intent.answer_type == "date" and not days:
             # Asked for the day, and the documents give only a year (their 文号): the day is not stated.
             verdict = Verdict(refused=True, kind="not_stated", missing=["date"], quoted=dated[:1])
-            return Answer(
-                question=question,
-                text=refusal_text(verdict, snap, english, settings.refusal_summary),
-                citations=quoted_citations(verdict.quoted, with_datelines, snap),
-                refused=True,
-                refusal_kind="not_stated",
-            )
+            return _refused(intent, verdict, with_datelines, snap, settings)
         if dated:
             return _document_dates(intent, dated, with_datelines, snap)
     # A change computed along the table row about the asked measure answers before any sentence is judged: the
     # row states both values, even when no sentence states the difference.
-    found = change(intent, list(hits), snap) if not uncovered(intent, hits, snap) else None
-    if found is not None:
+    found = change(intent, list(hits), snap)
+    if found is not None and not uncovered(intent, hits, snap):
         return _changed(intent, found, snap)
     candidates = score_candidates(intent, hits, snap, settings)
     verdict = judge(intent, hits, candidates, snap, refusal)
     if verdict.refused:
-        return Answer(
-            question=question,
-            text=refusal_text(verdict, snap, english, settings.refusal_summary),
-            citations=quoted_citations(verdict.quoted, hits, snap),
-            refused=True,
-            refusal_kind=verdict.kind,
-        )
+        return _refused(intent, verdict, hits, snap, settings)
     if intent.answer_type == "superlative":
         pick = superlative(intent, list(hits), snap)
         if pick is not None:
@@ -211,6 +199,17 @@ def compose_answer(
         lead = _documents_lead(intent, chosen, hits, numbers, labels) or lead_line(intent, chosen, hits, numbers)
         text = f"{lead}\n{text}" if lead else text
     return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _refused(intent: Intent, verdict: Verdict, hits: Sequence[Hit], snap: Snapshot, settings: AnswerSettings) -> Answer:
+    """A refusal in the question's language, citing the passages it quotes."""
+    return Answer(
+        question=intent.question,
+        text=refusal_text(verdict, snap, intent.english, settings.refusal_summary),
+        citations=quoted_citations(verdict.quoted, hits, snap),
+        refused=True,
+        refusal_kind=verdict.kind,
+    )
 
 
 def _documents_lead(

@@ -155,10 +155,9 @@ class Retriever:
 
         kinds = documents_of_kinds(intent.constraints.kinds, snap.docs) if not named else set()
         if intent.which_documents:
-            # "哪些文件提到了…": each document's passage that says it most plainly, whichever retriever found it.
-            of_kind = (
-                [c for c in ranked if doc_of(c) in kinds] if kinds else ranked
-            )  # a question about replies: replies only
+            # "哪些文件提到了…": each document's passage that says it most plainly, whichever retriever found it;
+            # a question about replies, replies only.
+            of_kind = [c for c in ranked if doc_of(c) in kinds] if kinds else ranked
             return best_of_each_group(of_kind or ranked, doc_of, fit, top_k)
         if len(named) > 1:
             # "方案和2024年通知": every document the question names gets a slot.
