@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any, Literal
 from assistant.answer.score import wanted_values
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import value_kinds
+from assistant.lang.lexicon import CJK
 from assistant.types import Candidate, Hit, Intent
 
 MODEL = Path(__file__).resolve().parent / "answerability.json"
@@ -43,7 +43,6 @@ FEATURES = (
     "concepts",  # log of how many concepts the question has
 )
 Kind = Literal["not_covered", "not_stated"]
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 KINDS: tuple[Kind, ...] = ("not_covered", "not_stated")
 
 
@@ -118,7 +117,7 @@ def question_bigrams(intent: Intent) -> set[str]:
     concepts map to the Chinese terms the glossary gives)."""
     grams: set[str] = set()
     for term, forms in intent.query.concepts:
-        piece = next((f for f in (term, *forms) if _CJK.search(f)), "").lower()
+        piece = next((f for f in (term, *forms) if CJK.search(f)), "").lower()
         grams |= {piece[i : i + 2] for i in range(len(piece) - 1)}
     return grams
 

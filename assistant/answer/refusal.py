@@ -9,14 +9,13 @@ from assistant.answer.answerability import features, load_answerability
 from assistant.answer.score import wanted_values
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import value_kinds
-from assistant.lang.lexicon import normalize_query
+from assistant.lang.lexicon import CJK, normalize_query
 from assistant.lang.places import gazetteer
 from assistant.settings import RefusalSettings
 from assistant.types import Candidate, Document, Hit, Intent, Verdict
 
 # "上海、深圳、武汉、成都等地区": places named only as examples in a list are not what a passage is about.
 _PASSING_MENTION = re.compile(r"(?:[\u4e00-\u9fff]{2,5}、){2,}[\u4e00-\u9fff]{2,5}等")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _EMPTY_CELL = re.compile(r"(?:^|\| )[^|:]{1,30}:\s*(?:\||$)")  # a focused table cell with no value
 # A statement of what is planned rather than what was achieved.
 _TARGET_SENTENCE = re.compile(r"目标|力争|预计|计划|到\d{4}年|将(?:达到|实现|突破|建成)|target|goal|expected to", re.I)
@@ -129,7 +128,7 @@ def asked_aspect(intent: Intent) -> list[tuple[str, ...]]:
     terms = [
         (t.lower(), forms)
         for t, forms in intent.query.concepts
-        if _CJK.search(t) and t.lower() not in places and not t.isdigit() and t not in intent.query.carried
+        if CJK.search(t) and t.lower() not in places and not t.isdigit() and t not in intent.query.carried
     ]
     covered = [False] * len(text)
     for term, _ in terms:

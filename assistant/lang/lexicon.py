@@ -28,14 +28,14 @@ _LATIN_WORD = re.compile(r"[a-z][a-z0-9&\-]*")
 DICTIONARY_TERMS = 4  # translations kept per English word the glossary lacks (most exact, then most common)
 DICTIONARY_EXPANSIONS = 2  # ... of which at most this many, used by the corpus, are added to the search
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")  # a year such as 2025 (not part of a longer number)
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK = re.compile(r"[\u4e00-\u9fff]")  # one Chinese character
 _jieba_lock = threading.Lock()
 
 
 def is_english(text: str) -> bool:
     """True when the text is written mostly in Latin letters."""
     latin = len(re.findall(r"[A-Za-z]", text))
-    return latin > 2 * len(_CJK.findall(text))
+    return latin > 2 * len(CJK.findall(text))
 
 
 def normalize_query(text: str) -> str:

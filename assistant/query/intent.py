@@ -7,12 +7,11 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import replace
 
 from assistant.lang.figures import parse_chinese_number
-from assistant.lang.lexicon import YEAR, Lexicon, is_english, language_stopwords, normalize_query, nouns
+from assistant.lang.lexicon import CJK, YEAR, Lexicon, is_english, language_stopwords, normalize_query, nouns
 from assistant.lang.places import gazetteer
 from assistant.query.vocabulary import Vocabulary, load_vocabulary
 from assistant.types import Constraints, Document, Intent, Query, Turn
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # Words that count or point ("八个学院", "哪所大学", "各研究院", "该所高校") stand before a suffix but name nothing.
 _NOT_A_NAME = re.compile(
     r"^(?:[哪几各每多该本这那此其某诸全]|[\d０-９一二两三四五六七八九十百千万]+[个家所座项位名类种批])"
@@ -33,7 +32,7 @@ def organisations_in(text: str, lexicon: Lexicon, vocab: Vocabulary) -> list[str
         name = word[: -len(suffix)] if len(word) > len(suffix) else (words[i - 1] if i else "")
         if (
             len(name) >= 2
-            and _CJK.fullmatch(name[0])
+            and CJK.fullmatch(name[0])
             and name not in lexicon.stopwords
             and not _NOT_A_NAME.match(name)
             and not places_in(name)
@@ -67,7 +66,7 @@ def resolve_followup(question: str, history: Sequence[Turn], vocab: Vocabulary |
     if is_english(question):
         short = len(question.split()) <= vocab.followup_max_english
     else:
-        short = len(_CJK.findall(question)) <= vocab.followup_max_chinese
+        short = len(CJK.findall(question)) <= vocab.followup_max_chinese
     cued = (
         vocab.followup_start.search(question)
         or vocab.followup_end.search(question.strip())
@@ -216,7 +215,7 @@ def list_size(question: str, vocab: Vocabulary) -> int:
 def split_parts(question: str, vocab: Vocabulary) -> tuple[str, ...]:
     """The sub-questions of "A有几个？B呢，占多大比例？": pieces that each ask something; one piece otherwise."""
     pieces = [p.strip() for p in vocab.part_separators.split(question) if p and p.strip(" ，,")]
-    asking = [p for p in pieces if vocab.part_asks.search(p) and len(_CJK.findall(p)) + len(p.split()) >= 4]
+    asking = [p for p in pieces if vocab.part_asks.search(p) and len(CJK.findall(p)) + len(p.split()) >= 4]
     return tuple(pieces) if len(pieces) > 1 and len(asking) == len(pieces) else ()
 
 
