@@ -6,11 +6,13 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer.answerability import features, load_answerability
-from assistant.answer.score import wanted_values
+from assistant.answer.score import WANTED_VALUES, wanted_values
+from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import value_kinds
 from assistant.lang.lexicon import CJK, normalize_query
 from assistant.lang.places import gazetteer
+from assistant.query.intent import names_organisation
 from assistant.settings import RefusalSettings
 from assistant.types import Candidate, Document, Hit, Intent, Verdict
 
@@ -44,8 +46,11 @@ LACKS_EN = {
 }
 
 
-def _context(hit: Hit, doc: Document | None) -> str:
-    meta = f"{doc.city} {doc.title} {doc.doc_number} {doc.date}" if doc else ""
+def _context(hit: Hit, doc: Document | None, dates: bool = True) -> str:
+    """A passage's document (place, title, and unless not `dates`, 文号 and date) and section."""
+    meta = (
+        (f"{doc.city} {doc.title} {doc.doc_number} {doc.date}" if dates else f"{doc.city} {doc.title}") if doc else ""
+    )
     return f"{meta} {hit.chunk.section}"
 
 
@@ -74,22 +79,45 @@ def uncovered(intent: Intent, hits: Sequence[Hit], snap: Snapshot) -> list[str]:
     return missing
 
 
+def _names_measure(measure: Sequence[tuple[str, ...]], text: str) -> bool:
+    text = text.lower()
+    return not measure or any(f.lower() in text for forms in measure for f in forms)
+
+
 def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> list[str]:
     """What one quotable sentence (with its section and document) fails to meet of the question, jointly."""
-    # A year may be stated earlier in the passage ("2022年，…。新增…32家"), not after the sentence.
-    upto = hit.chunk.text.find(cand.text[:12])
+    # A year may be stated earlier in the passage ("2022年，…。新增…32家"), not after the sentence. A table row
+    # states its own: its years are its columns, not the paragraphs above the table.
+    upto = hit.chunk.text.find(cand.text[:12]) if " | " not in cand.text else 0
     context = f"{_context(hit, doc)} {hit.chunk.text[: upto if upto >= 0 else 0]} {cand.text}"
     missing: list[str] = []
     places = intent.constraints.places
     if places and not intent.compare and not all(_place_met(p, context, doc) for p in places):
         missing += [p for p in places if not _place_met(p, context, doc)]
     if not intent.compare:
-        missing += [y for y in intent.constraints.years if y not in context]
+        # The year of a document's 文号 ("〔2025〕") or date is when it was issued, not the year of what it states,
+        # unless the year is how the question names the document ("2025年那份答复").
+        names_document = intent.about_document or intent.constraints.kinds or intent.constraints.documents
+        dated = context if names_document else context.replace(_context(hit, doc), _context(hit, doc, dates=False))
+        missing += [y for y in intent.constraints.years if y not in dated]
+        missing += [o for o in intent.constraints.organisations if not _organisation_met(o, cand.text, context)]
     if intent.answer_type == "yesno":
         # "苏州对孵化器有用地优惠吗？" asks whether the subject has what the question ends on: a sentence about the
         # subject that never names it says nothing either way.
         aspect = asked_aspect(intent)
         if aspect and not any(f.lower() in context.lower() for forms in aspect for f in forms):
+            missing.append("aspect")
+    measure = intent.constraints.measure
+    if (
+        measure
+        and intent.answer_type in WANTED_VALUES
+        and not (intent.compare or intent.wants_list or intent.about_document)
+    ):
+        # A figure of something else ("覆盖企业412家" for a count of 高新技术企业) is no answer, even of the right
+        # kind. Chinese leaves a subject to the sentence before: that one counts too.
+        before = split_sentences(hit.chunk.text[: max(upto, 0)])
+        around = f"{doc.title if doc else ''} {hit.chunk.section} {before[-1] if before else ''} {cand.text}"
+        if not _names_measure(measure, around):
             missing.append("aspect")
     wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
     if wanted and not value_kinds(cand.text) & wanted:
@@ -109,6 +137,19 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
     ):
         missing.append("actual")
     return missing
+
+
+_WHOLE_PLACE = re.compile(r"全(?:国|省|市|区|县|镇|州|盟)")  # "全市…": a figure of the whole place, no organisation's
+
+
+def _organisation_met(name: str, sentence: str, context: str) -> bool:
+    """An organisation the question names is met by a sentence that names it (or may abbreviate it: any of its
+    characters, as 一汽集团 abbreviates 第一汽车集团), or that names no subject of its own and follows it in the
+    passage, its section or its document's title (a subject stated once and left out after, as Chinese does).
+    "…某大学与某研究院共建的中心，2024年成交额…" is about those two; "全市成交额…" about the whole city."""
+    if any(ch in sentence for ch in name):
+        return True
+    return not names_organisation(sentence) and not _WHOLE_PLACE.search(sentence) and name in context
 
 
 _VALUE_WORDS = re.compile(r"[\d.,，、%‰:：\-—~～至年月日号时分万亿元\s]+")

@@ -152,12 +152,18 @@ def figure_supported(figure: Figure, passage_figures: list[Figure], passage_text
     return False
 
 
+_UNIT_IN_LABEL = re.compile(r"[（(]\s*([^（）()\d]{1,4})\s*[）)]\s*$")  # "…成交额（亿元）": a unit closing a label
+
+
 def figure_text(text: str) -> str:
     """A table row's numeric cells with their units attached ("2022年: 62" + "单位: 个" → "62个"), for figure checks."""
     if " | " not in text and ": " not in text:
         return text
     cells = [c.split(":", 1) for c in text.split(" | ") if ":" in c]
+    # The row's unit: a 单位 cell, or one the row's label carries ("指标: 技术合同成交额（亿元）").
     unit = next((v.strip() for h, v in cells if "单位" in h), "")
+    labelled = (_UNIT_IN_LABEL.search(v) for _, v in cells if not _ANY_NUMBER.match(v.strip()))
+    unit = unit or next((m.group(1) for m in labelled if m), "")
     extra = []
     for header, value in cells:
         value = value.strip()

@@ -21,7 +21,8 @@ _CLAUSE_END = re.compile(r"[，。？！；,.?!;]")
 
 def organisations_in(text: str, lexicon: Lexicon, vocab: Vocabulary) -> list[str]:
     """The names of the organisations a Chinese question names by a suffix ("华为公司" → 华为, "清华大学" → 清华):
-    the word before a suffix word, or the word a suffix ends; places and stopwords are not names."""
+    the word before a suffix word, or the word a suffix ends (a place's name too: 西湖大学, 台州学院); stopwords
+    are not names."""
     with_suffix = vocab.organisation_suffixes
     words = [w.strip() for w in lexicon.tokenizer.lcut(normalize_query(text))]
     names: list[str] = []
@@ -30,15 +31,63 @@ def organisations_in(text: str, lexicon: Lexicon, vocab: Vocabulary) -> list[str
         if not suffix:
             continue
         name = word[: -len(suffix)] if len(word) > len(suffix) else (words[i - 1] if i else "")
-        if (
-            len(name) >= 2
-            and CJK.fullmatch(name[0])
-            and name not in lexicon.stopwords
-            and not _NOT_A_NAME.match(name)
-            and not places_in(name)
-        ):
+        if len(name) >= 2 and CJK.fullmatch(name[0]) and name not in lexicon.stopwords and not _NOT_A_NAME.match(name):
             names.append(name)
     return list(dict.fromkeys(names))
+
+
+def names_organisation(text: str, vocab: Vocabulary | None = None) -> bool:
+    """True when a text names some organisation by a suffix ("…与某某大学共建", "某某公司的"), a pronoun
+    ("该实验室") or a count ("两家公司") aside: a sentence that does is about that organisation."""
+    vocab = vocab or load_vocabulary()
+    for suffix in vocab.organisation_suffixes:
+        for found in re.finditer(rf"([\u4e00-\u9fff]{{2,6}}?){re.escape(suffix)}", text):
+            name = found.group(1)
+            if not _NOT_A_NAME.match(name) and not re.search(r"[该其此本这那]", name[-2:]):
+                return True
+    return False
+
+
+_NUMERAL_WORD = re.compile(r"[\d０-９一二两三四五六七八九十百千万几每各]+[年月日天周次个项]?")  # 一年, 每年, 两项
+
+
+def measure_of(
+    query: Query, constraints: Constraints, text: str, lexicon: Lexicon, df: Mapping[str, int], vocab: Vocabulary
+) -> tuple[tuple[str, ...], ...]:
+    """The forms of the two most specific concepts of what a question measures: the rarest in the corpus (`df`,
+    in how many passages each search token occurs; of equals, the later in the question), places, years, organisations' names, words an earlier
+    question lent and words naming the kind of value ("金额", "规模") aside. A concept no passage has is left out:
+    whether the corpus covers it at all is for the learned detector."""
+    places = {p.lower() for p in constraints.places}
+    # "椒江实验室": the organisation's suffix word belongs to its name, not to what is measured.
+    named = [m.group(0) for o in constraints.organisations for m in re.finditer(rf"{re.escape(o)}\w{{0,5}}", text)]
+
+    def frequency(form: str) -> int:
+        # A compound the index splits ("概念验证" → 概念, 验证) occurs at most as often as its rarest part.
+        if df.get(form.lower()):
+            return df[form.lower()]
+        parts = lexicon.tokenize(form)
+        return min((df.get(p, 0) for p in parts), default=0) if parts else 0
+
+    rarity = []
+    for term, forms in query.concepts:
+        if (
+            len(term) < 2
+            or term.lower() in places
+            or term in query.carried
+            or term in vocab.value_words
+            or vocab.document_words.fullmatch(term)
+            or vocab.document_fact.fullmatch(term)
+            or _NUMERAL_WORD.fullmatch(term)
+            or gazetteer().get(term)
+            or any(term in n for n in named)
+        ):
+            continue
+        found = [f for f in (frequency(form) for form in forms) if f]
+        if found:
+            # Equally rare: the later one, nearer the question word ("…发明专利多少件").
+            rarity.append((min(found), -text.lower().rfind(term.lower()), tuple(forms)))
+    return tuple(forms for *_, forms in sorted(rarity)[:2])
 
 
 def places_in(text: str) -> list[str]:
@@ -267,6 +316,9 @@ def read_intent(
             concepts=[c for c in query.concepts if not meta(c[0])],
             keywords=[k for k in query.keywords if not meta(k)],
         )
+    if isinstance(vocabulary, Mapping) and not is_english(text):
+        # An English question's concepts are dictionary guesses at the documents' words: too loose to insist on.
+        constraints = replace(constraints, measure=measure_of(query, constraints, text, lexicon, vocabulary, vocab))
     wants_list = answer_type == "list" or vocab.asks("list", asked)
     return Intent(
         question=question,

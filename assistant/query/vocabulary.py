@@ -41,6 +41,7 @@ class Vocabulary:
     largest: re.Pattern[str]
     smallest: re.Pattern[str]
     organisation_suffixes: tuple[str, ...]
+    value_words: frozenset[str] = frozenset()  # name the kind of value asked, not what is measured
 
     def answer_type(self, text: str) -> AnswerType:
         """The first answer type whose wording the text uses; "explanation" when none does."""
@@ -88,4 +89,5 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         largest=_compile(data["superlative"]["largest"]),
         smallest=_compile(data["superlative"]["smallest"]),
         organisation_suffixes=tuple(sorted(data["organisations"]["suffixes"], key=len, reverse=True)),
+        value_words=frozenset(data["measure"]["value_words"]),
     )

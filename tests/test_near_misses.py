@@ -1,0 +1,79 @@
+"""Near misses on documents made for the test: another organisation's figure, the whole city's figure, a year
+only the 文号 bears, and a table whose unit sits in its row label. None of them is the answer asked for."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.lang.figures import value_kinds
+from tests.conftest import assistant_over
+
+REPORT = """台州市科技创新工作情况通报
+
+台科发〔2026〕4号
+
+一、平台建设。椒江实验室2025年引进博士研究生48名，承担省级以上科研项目17项。该实验室当年到位科研经费1.2亿元。
+台州学院与台州职业技术学院共建的智能制造研究中心，2025年获得授权发明专利62件。
+
+二、成果转化。2025年，全市技术合同成交额达到95亿元，同比增长18%。
+
+附表：2023—2025年台州市科技金融指标
+
+| 指标 | 2023年 | 2024年 | 2025年 |
+| --- | --- | --- | --- |
+| 科技贷款新增额（亿元） | 20.5 | 26.3 | 31.9 |
+| 科技保险保费补贴（万元） | 300 | 420 | 560 |
+
+台州市科学技术局
+2026年2月3日
+"""
+
+
+@pytest.fixture(scope="module")
+def taizhou(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
+    return assistant_over(
+        tmp_path_factory.mktemp("near-misses"), {"taizhou.txt": REPORT}, collection="near", embed_cache=embedding_cache
+    )
+
+
+def test_unit_in_a_row_label_makes_its_cells_amounts():
+    assert "money" in value_kinds("指标: 科技保险保费补贴（万元） | 2024年: 420")
+    assert "percent" in value_kinds("指标: 研发投入强度（%） | 2024年: 2.9")
+
+
+def test_table_row_whose_label_holds_the_unit_answers_an_amount(taizhou):
+    answer = taizhou.ask("台州2024年科技保险保费补贴是多少？")
+    assert not answer.refused and "420" in answer.text
+
+
+def test_figure_of_another_organisation_is_not_the_answer(taizhou):
+    # The 62 patents are the research centre's, which two colleges built; the laboratory's are not stated.
+    answer = taizhou.ask("椒江实验室2025年获得授权发明专利多少件？")
+    assert answer.refused and answer.refusal_kind == "not_stated"
+
+
+def test_whole_city_figure_is_not_the_organisations(taizhou):
+    # 95亿元 is the whole city's ("全市…"), in the passage that names the laboratory.
+    answer = taizhou.ask("椒江实验室2025年的技术合同成交额是多少？")
+    assert answer.refused and "95亿元" not in answer.text.split("最接近的原文")[0]
+
+
+def test_sentence_continuing_an_organisation_answers_for_it(taizhou):
+    # "该实验室当年…" leaves the laboratory's name to the sentence before.
+    answer = taizhou.ask("椒江实验室到位了多少科研经费？")
+    assert not answer.refused and "1.2亿元" in answer.text
+
+
+def test_figure_of_something_else_is_not_the_answer(taizhou):
+    # The notice counts the laboratory's doctoral recruits and projects, not its patents.
+    answer = taizhou.ask("椒江实验室引进了多少名博士后？")
+    assert not answer.refused or "48名" not in answer.text.split("最接近的原文")[0]
+    answer = taizhou.ask("台州科技型企业有多少家？")
+    assert answer.refused
+
+
+def test_year_of_the_document_number_is_not_the_year_of_a_figure(taizhou):
+    # The notice was issued in 2026 (台科发〔2026〕4号); its table stops at 2025.
+    answer = taizhou.ask("台州2026年科技贷款新增额是多少？")
+    assert answer.refused and "31.9" not in answer.text.split("最接近的原文")[0]
