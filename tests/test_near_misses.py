@@ -77,3 +77,11 @@ def test_year_of_the_document_number_is_not_the_year_of_a_figure(taizhou):
     # The notice was issued in 2026 (台科发〔2026〕4号); its table stops at 2025.
     answer = taizhou.ask("台州2026年科技贷款新增额是多少？")
     assert answer.refused and "31.9" not in answer.text.split("最接近的原文")[0]
+
+
+def test_a_level_is_not_the_change_asked(taizhou):
+    # 95亿元 is the level and 18% the rate; the increase in 亿元 is not stated.
+    answer = taizhou.ask("台州2025年技术合同成交额比上年增加了多少亿元？")
+    assert answer.refused and answer.refusal_kind == "not_stated"
+    answer = taizhou.ask("台州2025年技术合同成交额同比增长了多少？")
+    assert not answer.refused and "18%" in answer.text

@@ -21,6 +21,22 @@ _PASSING_MENTION = re.compile(r"(?:[\u4e00-\u9fff]{2,5}、){2,}[\u4e00-\u9fff]{2
 _EMPTY_CELL = re.compile(r"(?:^|\| )[^|:]{1,30}:\s*(?:\||$)")  # a focused table cell with no value
 # A statement of what is planned rather than what was achieved.
 _TARGET_SENTENCE = re.compile(r"目标|力争|预计|计划|到\d{4}年|将(?:达到|实现|突破|建成)|target|goal|expected to", re.I)
+# A statement of a change: growth, an increase or a decrease, against a year before or a base.
+_CHANGE = re.compile(
+    r"增长|增加|新增|增速|增幅|提高|提升|翻(?:一)?番|同比|环比|比上年|较上年|减少|下降|降低|上升|扩大|缩小|"
+    r"growth|grew|increase|rise|rose|decrease|decline|fell",
+    re.I,
+)
+
+
+def _states_change(text: str, wanted: frozenset[str] | None) -> bool:
+    """True when one clause of the text states a change with a value of the wanted kind."""
+    return any(
+        _CHANGE.search(clause) and (not wanted or value_kinds(clause) & wanted)
+        for clause in re.split(r"[，,；;。]", text)
+    )
+
+
 _ACTUAL_SENTENCE = re.compile(r"已|截至|截止|累计|共有|现有|实现了|完成了|达到了|\d{4}年(?:全年|末|底)")
 
 REFUSAL_ZH = "文档中没有找到可以回答这个问题的内容。"
@@ -34,6 +50,7 @@ LACKS_ZH = {
     "figure": "具体数字",
     "actual": "实际完成值（只有目标）",
     "aspect": "所问的内容",
+    "change": "变化量（只有数值本身）",
 }
 LACKS_EN = {
     "date": "the date",
@@ -43,6 +60,7 @@ LACKS_EN = {
     "figure": "the figure",
     "actual": "the actual value (only a target)",
     "aspect": "what was asked",
+    "change": "the change (only the level)",
 }
 
 
@@ -120,6 +138,9 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
         if not _names_measure(measure, around):
             missing.append("aspect")
     wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
+    if intent.constraints.growth and intent.answer_type in WANTED_VALUES and not _states_change(cand.text, wanted):
+        # "比上年增加了多少亿元？" asks a change: a level ("达到95亿元") is none, nor a rate beside it ("同比增长18%").
+        missing.append("change")
     if wanted and not value_kinds(cand.text) & wanted:
         missing.append(intent.answer_type)
     elif (
