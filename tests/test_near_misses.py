@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.lang.figures import value_kinds
+from assistant.lang.figures import row_cells, value_kinds
 from tests.conftest import assistant_over
 
 REPORT = """台州市科技创新工作情况通报
@@ -40,11 +40,16 @@ def taizhou(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> 
 def test_unit_in_a_row_label_makes_its_cells_amounts():
     assert "money" in value_kinds("指标: 科技保险保费补贴（万元） | 2024年: 420")
     assert "percent" in value_kinds("指标: 研发投入强度（%） | 2024年: 2.9")
+    assert row_cells("指标: 新增额（亿元） | 2023年: 20.5 | 2024年: 26.3") == (
+        "新增额（亿元）",
+        [("2023年", "20.5亿元"), ("2024年", "26.3亿元")],
+    )
 
 
 def test_table_row_whose_label_holds_the_unit_answers_an_amount(taizhou):
     answer = taizhou.ask("台州2024年科技保险保费补贴是多少？")
-    assert not answer.refused and "420" in answer.text
+    # The answer comes first, with the unit the row's label gives it.
+    assert not answer.refused and answer.text.startswith("答：420万元[1]")
 
 
 def test_figure_of_another_organisation_is_not_the_answer(taizhou):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from assistant.answer.score import enumeration_fit, wanted_values
 from assistant.ingest.store import Snapshot
-from assistant.lang.figures import value_kinds
+from assistant.lang.figures import row_cells, value_kinds
 from assistant.types import Candidate, Hit, Intent
 
 _CLAUSES = re.compile(r"(?<=[，,；;：:])")
@@ -23,6 +23,9 @@ def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], 
     if not chosen or not wanted or intent.compare:
         return ""
     best = chosen[0]
+    n = numbers[hits[best.hit_index].chunk.chunk_id]
+    if " | " in best.text:
+        return _row_lead(intent, best.text, n)
     clauses = [c.strip("，,；;：: ") for c in _CLAUSES.split(best.text) if c.strip()]
     valued = [c for c in clauses if value_kinds(c) & wanted]
     # Of the clauses stating such a value, the one with the word the question puts before 多少 ("最高多少" → the
@@ -31,10 +34,23 @@ def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], 
     found = _ASKED_WORD.search(intent.question)
     asked = found.group(1) if found else ""
     clause = max(valued, key=lambda c: (bool(asked) and asked in c, _about(intent, c)), default="")
-    if not clause or len(clause) >= len(best.text) - 2 or " | " in best.text:
+    if not clause or len(clause) >= len(best.text) - 2:
         return ""
-    n = numbers[hits[best.hit_index].chunk.chunk_id]
     return f"{'Answer: ' if intent.english else '答：'}{clause}[{n}]"
+
+
+def _row_lead(intent: Intent, row: str, n: int) -> str:
+    """ "答：<value with its unit>[n]" for the one cell of a table row the question asks (the column of its year; or
+    "<column>：<value>" for the row's only figure): the quote below names the row. "" when that is not one cell."""
+    label, cells = row_cells(row)
+    years = intent.constraints.years
+    asked = [(h, v) for h, v in cells if any(y in h for y in years)] if years else cells
+    if len(asked) != 1 or not label:
+        return ""
+    header, value = asked[0]
+    # The asked year's column goes without saying; another column is named, its unit left to the value.
+    stated = value if years else f"{re.sub(r'[（(][^）)]*[）)]', '', header)}：{value}"
+    return f"{'Answer: ' if intent.english else '答：'}{stated}[{n}]"
 
 
 def _list_lead(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], numbers: dict[str, int]) -> str:

@@ -155,22 +155,28 @@ def figure_supported(figure: Figure, passage_figures: list[Figure], passage_text
 _UNIT_IN_LABEL = re.compile(r"[（(]\s*([^（）()\d]{1,4})\s*[）)]\s*$")  # "…成交额（亿元）": a unit closing a label
 
 
+def row_cells(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A table row's label (its first cell that is not a number) and its numeric cells, each as (header, value
+    with its unit): the unit a header carries ("总投资（亿元）"), the row's 单位 cell, or its label's
+    ("技术合同成交额（亿元）"). ("", []) for text that is no table row."""
+    if " | " not in text and ": " not in text:
+        return "", []
+    cells = [(h.strip(), v.strip()) for h, v in (c.split(":", 1) for c in text.split(" | ") if ":" in c)]
+    unit = next((v for h, v in cells if "单位" in h), "")
+    labels = [v for h, v in cells if "单位" not in h and not _ANY_NUMBER.match(v)]
+    in_label = next((m.group(1) for m in map(_UNIT_IN_LABEL.search, labels) if m), "")
+    numeric = []
+    for header, value in cells:
+        if re.fullmatch(r"\[?-?\d[\d.,]*\]?(?:以上)?", value):
+            in_header = re.search(r"[（(]([^）)]+)[）)]", header)
+            numeric.append((header, value.strip("[]") + (in_header.group(1) if in_header else unit or in_label)))
+    return (labels[0] if labels else ""), numeric
+
+
 def figure_text(text: str) -> str:
     """A table row's numeric cells with their units attached ("2022年: 62" + "单位: 个" → "62个"), for figure checks."""
-    if " | " not in text and ": " not in text:
-        return text
-    cells = [c.split(":", 1) for c in text.split(" | ") if ":" in c]
-    # The row's unit: a 单位 cell, or one the row's label carries ("指标: 技术合同成交额（亿元）").
-    unit = next((v.strip() for h, v in cells if "单位" in h), "")
-    labelled = (_UNIT_IN_LABEL.search(v) for _, v in cells if not _ANY_NUMBER.match(v.strip()))
-    unit = unit or next((m.group(1) for m in labelled if m), "")
-    extra = []
-    for header, value in cells:
-        value = value.strip()
-        in_header = re.search(r"[（(]([^）)]+)[）)]", header)
-        if re.fullmatch(r"\[?-?\d[\d.,]*\]?(?:以上)?", value):
-            extra.append(value.strip("[]") + (in_header.group(1) if in_header else unit))
-    return f"{text} {' '.join(extra)}"
+    _, numeric = row_cells(text)
+    return f"{text} {' '.join(value for _, value in numeric)}" if numeric else text
 
 
 # The kind of value a figure is, by what follows it: any currency, any measure word, any percentage form.
