@@ -30,10 +30,21 @@ REPORT = """台州市科技创新工作情况通报
 """
 
 
+RULES = """丽水市众创空间管理办法
+
+第一条 对新认定的市级众创空间，给予一次性奖励20万元；对新认定的国家级众创空间，给予一次性奖励60万元。
+第二条 年度考核为优秀的众创空间，给予最高10万元运营补助；考核为良好的，给予最高5万元运营补助。
+第三条 本办法自2025年9月1日起施行。
+"""
+
+
 @pytest.fixture(scope="module")
 def taizhou(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
     return assistant_over(
-        tmp_path_factory.mktemp("near-misses"), {"taizhou.txt": REPORT}, collection="near", embed_cache=embedding_cache
+        tmp_path_factory.mktemp("near-misses"),
+        {"taizhou.txt": REPORT, "lishui.txt": RULES},
+        collection="near",
+        embed_cache=embedding_cache,
     )
 
 
@@ -90,3 +101,24 @@ def test_a_level_is_not_the_change_asked(taizhou):
     assert answer.refused and answer.refusal_kind == "not_stated"
     answer = taizhou.ask("台州2025年技术合同成交额同比增长了多少？")
     assert not answer.refused and "18%" in answer.text
+
+
+def test_another_tier_is_not_the_tier_asked(taizhou):
+    # The rules tell 市级 from 国家级 and 优秀 from 良好: 省级 and 合格 are not stated.
+    answer = taizhou.ask("丽水对新认定的省级众创空间奖励多少？")
+    assert answer.refused and "省级" in answer.text and "20万元" not in answer.text.split("最接近的原文")[0]
+    assert taizhou.ask("丽水众创空间考核合格能拿多少运营补助？").refused
+    answer = taizhou.ask("丽水对新认定的国家级众创空间奖励多少？")
+    assert not answer.refused and "60万元" in answer.text
+
+
+def test_article_number_is_no_count():
+    assert "count" not in value_kinds("第三条 对新认定的市级众创空间")
+    assert "count" in value_kinds("在孵企业不少于20家")
+    assert "ordinal" in value_kinds("首个赛季获得第三名")
+
+
+def test_years_before_1900_and_events_are_times():
+    assert "year" in value_kinds("该书在1858年出版")
+    assert "year" in value_kinds("出征某地时，以功升任指挥使")
+    assert "year" not in value_kinds("同时，加强服务")

@@ -13,6 +13,7 @@ from assistant.lang.figures import value_kinds
 from assistant.lang.lexicon import CJK, normalize_query
 from assistant.lang.places import gazetteer
 from assistant.query.intent import names_organisation
+from assistant.query.vocabulary import load_vocabulary
 from assistant.settings import RefusalSettings
 from assistant.types import Candidate, Document, Hit, Intent, Verdict
 
@@ -44,6 +45,7 @@ REFUSAL_EN = "The documents do not contain an answer to this question."
 # How a refusal names what the closest passage lacks.
 LACKS_ZH = {
     "date": "日期",
+    "year": "时间",
     "amount": "金额",
     "ratio": "比例",
     "count": "数量",
@@ -54,6 +56,7 @@ LACKS_ZH = {
 }
 LACKS_EN = {
     "date": "the date",
+    "year": "the time",
     "amount": "the amount",
     "ratio": "the ratio",
     "count": "the number",
@@ -102,8 +105,35 @@ def _names_measure(measure: Sequence[tuple[str, ...]], text: str) -> bool:
     return not measure or any(f.lower() in text for forms in measure for f in forms)
 
 
-def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> list[str]:
-    """What one quotable sentence (with its section and document) fails to meet of the question, jointly."""
+def _tiers_named(tiers: Sequence[str], text: str) -> set[str]:
+    """The tiers a text names; "省级以上" names 省级 and every tier above it."""
+    named = set()
+    for i, tier in enumerate(tiers):
+        if tier in text:
+            named.add(tier)
+            if re.search(rf"{re.escape(tier)}(?:及|或)?以上", text):
+                named |= set(tiers[:i])
+    return named
+
+
+def asked_tiers(intent: Intent, hits: Sequence[Hit]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each tier the question names alone of its set (省级 of 国家级/省级/市级…) where a retrieved passage names
+    another of the set: the documents tell the tiers apart, so an answer must be about the one asked."""
+    question = normalize_query(intent.question)
+    texts = [h.chunk.text for h in hits]
+    asked = []
+    for tiers in load_vocabulary().contrasts:
+        named = [t for t in tiers if t in question and not any(t in o and t != o for o in tiers if o in question)]
+        if len(named) == 1 and any(_tiers_named(tiers, t) - {named[0]} for t in texts):
+            asked.append((named[0], tiers))
+    return asked
+
+
+def lacks(
+    intent: Intent, cand: Candidate, hit: Hit, doc: Document | None, tiers: Sequence[tuple[str, tuple[str, ...]]] = ()
+) -> list[str]:
+    """What one quotable sentence (with its section and document) fails to meet of the question, jointly; `tiers`
+    are the tiers it must be about (see asked_tiers)."""
     # A year may be stated earlier in the passage ("2022年，…。新增…32家"), not after the sentence. A table row
     # states its own: its years are its columns, not the paragraphs above the table.
     upto = hit.chunk.text.find(cand.text[:12]) if " | " not in cand.text else 0
@@ -125,18 +155,20 @@ def lacks(intent: Intent, cand: Candidate, hit: Hit, doc: Document | None) -> li
         aspect = asked_aspect(intent)
         if aspect and not any(f.lower() in context.lower() for forms in aspect for f in forms):
             missing.append("aspect")
+    before = split_sentences(hit.chunk.text[: max(upto, 0)])
+    around = f"{doc.title if doc else ''} {hit.chunk.section} {before[-1] if before else ''} {cand.text}"
+    if not intent.compare:
+        missing += [f"tier:{tier}" for tier, of in tiers if tier not in _tiers_named(of, around)]
     measure = intent.constraints.measure
+    # A figure of something else ("覆盖企业412家" for a count of 高新技术企业) is no answer, even of the right kind.
+    # Chinese leaves a subject to the sentence before: that one counts too.
     if (
         measure
         and intent.answer_type in WANTED_VALUES
         and not (intent.compare or intent.wants_list or intent.about_document)
+        and not _names_measure(measure, around)
     ):
-        # A figure of something else ("覆盖企业412家" for a count of 高新技术企业) is no answer, even of the right
-        # kind. Chinese leaves a subject to the sentence before: that one counts too.
-        before = split_sentences(hit.chunk.text[: max(upto, 0)])
-        around = f"{doc.title if doc else ''} {hit.chunk.section} {before[-1] if before else ''} {cand.text}"
-        if not _names_measure(measure, around):
-            missing.append("aspect")
+        missing.append("aspect")
     wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
     if intent.constraints.growth and intent.answer_type in WANTED_VALUES and not _states_change(cand.text, wanted):
         # "比上年增加了多少亿元？" asks a change: a level ("达到95亿元") is none, nor a rate beside it ("同比增长18%").
@@ -224,7 +256,10 @@ def joint_verdicts(
         for c in candidates
         if c.score >= best.score * settings.support_share and c.coverage >= best.coverage * settings.figure_coverage
     ][: settings.evidence_sentences]
-    return [(c, lacks(intent, c, hits[c.hit_index], snap.docs.get(hits[c.hit_index].chunk.doc_id))) for c in relevant]
+    tiers = asked_tiers(intent, hits)
+    return [
+        (c, lacks(intent, c, hits[c.hit_index], snap.docs.get(hits[c.hit_index].chunk.doc_id), tiers)) for c in relevant
+    ]
 
 
 def leading(candidates: Sequence[Candidate], first: Candidate) -> list[Candidate]:
@@ -282,10 +317,12 @@ def coverage_summary(snap: Snapshot, english: bool) -> str:
 
 def _lacking_words(missing: Sequence[str], english: bool) -> str:
     words = LACKS_EN if english else LACKS_ZH
+    tiers = [m.removeprefix("tier:") for m in missing if m.startswith("tier:")]
+    missing = [m for m in missing if not m.startswith("tier:")]
     if english:
-        named = [words.get(m, gazetteer().english_name(m)) for m in missing]
+        named = [words.get(m, gazetteer().english_name(m)) for m in missing] + [f"anything on “{t}”" for t in tiers]
     else:
-        named = [words.get(m, m) for m in missing]
+        named = [words.get(m, m) for m in missing] + [f"关于“{t}”的内容" for t in tiers]
     return (", ".join(named) if english else "、".join(named)) if named else ""
 
 

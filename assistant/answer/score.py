@@ -31,6 +31,8 @@ WANTED_VALUES: dict[AnswerType, frozenset[str]] = {
 def wanted_values(intent: Intent) -> frozenset[str]:
     """The kinds of value that answer the question; a support question also takes the ratio it is paid by."""
     wanted = WANTED_VALUES.get(intent.answer_type, frozenset())
+    if "第几" in intent.question:
+        wanted = wanted | {"ordinal"}  # "第几名？" asks a rank, which an ordinal states
     if intent.support and intent.answer_type in ("amount", "explanation", "list"):
         wanted = wanted | {"money", "percent", "ratio_phrase"}
     return wanted

@@ -185,11 +185,14 @@ _DATE_VALUE = re.compile(
     r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日"
     r"|(?<![\d个])(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?![\d])"
 )
-# A year or an era: 2024年, 1998; 公元前210年, （223年）, 19世纪, 80年代, 建兴元年, 春秋时期, 乾隆年间.
+# A year, an era or an event as a time: 2024年, 1858年, 1998; 公元前210年, （223年）, 19世纪, 80年代, 建兴元年, 春秋时期,
+# 乾隆年间, 出征某地时.
 _YEAR_VALUE = re.compile(
-    r"(?<!\d)(?:19|20)\d{2}\s*年(?!\s*\d{1,2}\s*月)|\b(?:19|20)\d{2}\b"
+    r"(?<![\d.])(?:1\d{3}|20\d{2})\s*年(?!\s*\d{1,2}\s*月)|\b(?:19|20)\d{2}\b"
     r"|公元前?\s*\d{1,4}\s*年|[（(]\s*(?:前\s*)?\d{2,4}\s*年\s*[）)]|\d{1,2}\s*世纪|\d{2,4}\s*年代"
     r"|(?![这那该此同一])[\u4e00-\u9fff]{2}(?:元年|时期|年间|初年|末年)"
+    # An event as a time: "出征某地时，…", "战争期间" (not 同时, 及时, 随时, 按时, 临时, 平时).
+    r"|[\u4e00-\u9fff](?<![同及随按临平当准暂适])(?:时|期间|之际)(?=[，,])"
 )
 _MONEY_VALUE = re.compile(
     r"\d[\d.,]*\s*(?:万亿|亿|万|千|百)?\s*(?:元|美元|欧元|港元|日元|英镑)|[$¥￥]\s*\d|\d\s*(?:million|billion)?\s*(?:yuan|dollars|rmb|usd)",
@@ -201,18 +204,19 @@ _PERCENT_VALUE = re.compile(
     r"|\d+\s*[:：︰]\s*\d+|(?:\d[\d.]*|[一二两三四五六七八九十百千]+)\s*倍",
     re.I,
 )
-# A number before a measure word: 32家, 3.6万人, 三辑, 两层 (any of the common classifiers).
+# A number before a measure word: 32家, 3.6万人, 三辑, 两层 (any of the common classifiers); not an ordinal (第三条).
 _COUNT_VALUE = re.compile(
-    r"(?:\d[\d.,]*|[一二两三四五六七八九十百千]+)\s*(?:万|亿)?\s*(?:平方米|平方公里|公顷|公里|"
+    r"(?<![第\d.,一二两三四五六七八九十百千])(?:\d[\d.,]*|[一二两三四五六七八九十百千]+)\s*(?:万|亿)?\s*(?:平方米|平方公里|公顷|公里|"
     r"部(?![分门署])|[个家项名人位次所条批场件种类座台套支户篇份届期亩吨余层辑集首册辆艘架栋只头门张枚颗间])"
 )
+_ORDINAL_VALUE = re.compile(r"第\s*(?:\d+|[一二三四五六七八九十百]+)\s*[名位届次批个轮期]")  # 第三名, 第2届
 RATIO_PHRASE = re.compile(r"按[^，。,；;]{2,24}比例")  # how a support is computed, without its figure
 _ANY_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万亿]{2,}")
 
 
 def value_kinds(text: str) -> set[str]:
-    """The kinds of values a text states: date, year, money, percent (ratios and multiples too), count, number,
-    and ratio_phrase ("按…比例": how a support is computed, with no figure)."""
+    """The kinds of values a text states: date, year, money, percent (ratios and multiples too), count, ordinal
+    (第三名), number, and ratio_phrase ("按…比例": how a support is computed, with no figure)."""
     text = figure_text(normalize_figures(text))
     kinds = set()
     if _DATE_VALUE.search(text):
@@ -227,6 +231,8 @@ def value_kinds(text: str) -> set[str]:
         kinds.add("ratio_phrase")
     if _COUNT_VALUE.search(_YEAR_VALUE.sub(" ", text)):
         kinds.add("count")
+    if _ORDINAL_VALUE.search(text):
+        kinds.add("ordinal")
     bare = text
     for typed in (_DATE_VALUE, _YEAR_VALUE, _MONEY_VALUE, _PERCENT_VALUE, _COUNT_VALUE):
         bare = typed.sub(" ", bare)

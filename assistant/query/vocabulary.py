@@ -42,6 +42,7 @@ class Vocabulary:
     smallest: re.Pattern[str]
     organisation_suffixes: tuple[str, ...]
     value_words: frozenset[str] = frozenset()  # name the kind of value asked, not what is measured
+    contrasts: tuple[tuple[str, ...], ...] = ()  # tiers documents tell apart, each from the highest
 
     def answer_type(self, text: str) -> AnswerType:
         """The first answer type whose wording the text uses; "explanation" when none does."""
@@ -90,4 +91,5 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         smallest=_compile(data["superlative"]["smallest"]),
         organisation_suffixes=tuple(sorted(data["organisations"]["suffixes"], key=len, reverse=True)),
         value_words=frozenset(data["measure"]["value_words"]),
+        contrasts=tuple(tuple(tiers) for tiers in data["contrasts"].values()),
     )
