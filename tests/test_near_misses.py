@@ -38,11 +38,36 @@ RULES = """丽水市众创空间管理办法
 """
 
 
+NOTICE = """宁波市科学技术局 宁波市财政局关于印发《宁波市科技企业孵化器认定和管理办法》的通知
+
+甬科发〔2025〕27号
+
+各区（县、市）科技局、财政局，各有关单位：
+
+现将《宁波市科技企业孵化器认定和管理办法》印发给你们，请认真贯彻执行。
+
+第一条 为推动科技企业孵化器高质量发展，培育科技型中小企业，制定本办法。
+
+第二条 申请认定市级科技企业孵化器，应当同时具备以下条件：（一）在宁波市注册，运营满1年；（二）孵化场地面积不低于3000平方米；（三）在孵企业不少于20家；（四）配备专业孵化服务人员不少于4名；（五）设立不低于200万元的孵化资金。
+
+第三条 对新认定的市级科技企业孵化器，给予一次性奖励50万元；对新认定的国家级科技企业孵化器，给予一次性奖励100万元。
+
+第四条 对年度绩效评价结果为优秀的孵化器，给予最高30万元的运营补助；评价结果为良好的，给予最高15万元的运营补助。
+
+第五条 孵化器每培育1家在孵企业被认定为国家高新技术企业，给予孵化器5万元奖励，每家孵化器每年奖励总额不超过50万元。
+
+第六条 本办法自2025年7月1日起施行，有效期5年。
+
+宁波市科学技术局 宁波市财政局
+2025年6月10日
+"""
+
+
 @pytest.fixture(scope="module")
 def taizhou(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
     return assistant_over(
         tmp_path_factory.mktemp("near-misses"),
-        {"taizhou.txt": REPORT, "lishui.txt": RULES},
+        {"taizhou.txt": REPORT, "lishui.txt": RULES, "ningbo.txt": NOTICE},
         collection="near",
         embed_cache=embedding_cache,
     )
@@ -122,3 +147,9 @@ def test_years_before_1900_and_events_are_times():
     assert "year" in value_kinds("该书在1858年出版")
     assert "year" in value_kinds("出征某地时，以功升任指挥使")
     assert "year" not in value_kinds("同时，加强服务")
+
+
+def test_title_naming_every_word_sets_no_bar_for_the_dated_sentence(taizhou):
+    # The notice's title and its first line name the city and the rules; only 第六条 gives the date.
+    answer = taizhou.ask("宁波孵化器办法什么时候施行？")
+    assert not answer.refused and "2025年7月1日" in answer.text

@@ -249,13 +249,19 @@ def _names_topic(intent: Intent, text: str) -> bool:
 def joint_verdicts(
     intent: Intent, hits: Sequence[Hit], candidates: Sequence[Candidate], snap: Snapshot, settings: RefusalSettings
 ) -> list[tuple[Candidate, list[str]]]:
-    """The candidates close enough to the best to be evidence, each with what it lacks of the question."""
-    best = candidates[0]
+    """The candidates close enough to the best to be evidence, each with what it lacks of the question. When
+    the question asks a kind of value, "best" is the best sentence holding one: a title line that names every
+    word of the question but no date sets no bar for the sentence that gives the date."""
+    wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
+    best = next((c for c in candidates if wanted and value_kinds(c.text) & wanted), candidates[0])
     relevant = [
         c
         for c in candidates
         if c.score >= best.score * settings.support_share and c.coverage >= best.coverage * settings.figure_coverage
-    ][: settings.evidence_sentences]
+    ]
+    if wanted:  # those holding such a value first: only they can answer, and they say what the documents do give
+        relevant.sort(key=lambda c: not value_kinds(c.text) & wanted)
+    relevant = relevant[: settings.evidence_sentences]
     tiers = asked_tiers(intent, hits)
     return [
         (c, lacks(intent, c, hits[c.hit_index], snap.docs.get(hits[c.hit_index].chunk.doc_id), tiers)) for c in relevant
