@@ -153,3 +153,9 @@ def test_title_naming_every_word_sets_no_bar_for_the_dated_sentence(taizhou):
     # The notice's title and its first line name the city and the rules; only 第六条 gives the date.
     answer = taizhou.ask("宁波孵化器办法什么时候施行？")
     assert not answer.refused and "2025年7月1日" in answer.text
+
+
+def test_tiers_compared_each_get_their_sentence(taizhou):
+    # The 良好 clause names neither the rules nor 众创空间: its tier is what puts it beside the 优秀 one.
+    answer = taizhou.ask("宁波孵化器绩效评价良好和优秀分别补助多少？")
+    assert not answer.refused and "15万元" in answer.text and "30万元" in answer.text

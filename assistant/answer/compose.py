@@ -14,6 +14,8 @@ from assistant.answer.tables import Change, Pick, cells, change, describe_change
 from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import RATIO_PHRASE, extract_figures
+from assistant.lang.lexicon import normalize_query
+from assistant.query.intent import tiers_in
 from assistant.settings import AnswerSettings, RefusalSettings
 from assistant.types import Answer, Candidate, Hit, Intent, Verdict
 
@@ -132,6 +134,14 @@ def _grouped(
         # "泉州和厦门…": each named place's best sentence first.
         grouped, leaders = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
         return grouped, leaders, True
+    compared = [named for named, _ in tiers_in(normalize_query(intent.question)) if len(named) > 1]
+    if intent.compare and compared:
+        # "良好和优秀分别…": each tier's best sentence first, in the question's order.
+        leaders: list[Candidate] = []
+        for tier in compared[0]:
+            found = next((c for c in candidates if tier in c.text and all(c is not x for x in leaders)), None)
+            leaders += [found] if found else []
+        return [*leaders, *(c for c in candidates if all(c is not x for x in leaders))], len(leaders), True
     if intent.compare:
         # One document would otherwise crowd out the others; keep the best sentence of each.
         grouped, leaders = _best_per_group(candidates, hits, lambda doc_id: doc_id, 0.25)

@@ -12,8 +12,7 @@ from assistant.ingest.store import Snapshot
 from assistant.lang.figures import value_kinds
 from assistant.lang.lexicon import CJK, normalize_query
 from assistant.lang.places import gazetteer
-from assistant.query.intent import names_organisation
-from assistant.query.vocabulary import load_vocabulary
+from assistant.query.intent import names_organisation, tiers_in
 from assistant.settings import RefusalSettings
 from assistant.types import Candidate, Document, Hit, Intent, Verdict
 
@@ -119,14 +118,12 @@ def _tiers_named(tiers: Sequence[str], text: str) -> set[str]:
 def asked_tiers(intent: Intent, hits: Sequence[Hit]) -> list[tuple[str, tuple[str, ...]]]:
     """Each tier the question names alone of its set (省级 of 国家级/省级/市级…) where a retrieved passage names
     another of the set: the documents tell the tiers apart, so an answer must be about the one asked."""
-    question = normalize_query(intent.question)
     texts = [h.chunk.text for h in hits]
-    asked = []
-    for tiers in load_vocabulary().contrasts:
-        named = [t for t in tiers if t in question and not any(t in o and t != o for o in tiers if o in question)]
-        if len(named) == 1 and any(_tiers_named(tiers, t) - {named[0]} for t in texts):
-            asked.append((named[0], tiers))
-    return asked
+    return [
+        (named[0], tiers)
+        for named, tiers in tiers_in(normalize_query(intent.question))
+        if len(named) == 1 and any(_tiers_named(tiers, t) - {named[0]} for t in texts)
+    ]
 
 
 def lacks(

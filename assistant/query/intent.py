@@ -90,6 +90,18 @@ def measure_of(
     return tuple(forms for *_, forms in sorted(rarity)[:2])
 
 
+def tiers_in(text: str, vocab: Vocabulary | None = None) -> list[tuple[list[str], tuple[str, ...]]]:
+    """For each set of tiers (vocabulary [contrasts]) a text names any of: those it names (not 级 inside 国家级…
+    counted twice), and the whole set."""
+    vocab = vocab or load_vocabulary()
+    found = []
+    for tiers in vocab.contrasts:
+        named = [t for t in tiers if t in text and not any(t in o and t != o and o in text for o in tiers)]
+        if named:
+            found.append((named, tiers))
+    return found
+
+
 def places_in(text: str) -> list[str]:
     """Short names of the places a text names (Chinese, or pinyin in English text)."""
     return [p.name for p in gazetteer().find(text)]
