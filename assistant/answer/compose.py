@@ -137,11 +137,11 @@ def _grouped(
     compared = [named for named, _ in tiers_in(normalize_query(intent.question)) if len(named) > 1]
     if intent.compare and compared:
         # "良好和优秀分别…": each tier's best sentence first, in the question's order.
-        leaders: list[Candidate] = []
+        firsts: list[Candidate] = []
         for tier in compared[0]:
-            found = next((c for c in candidates if tier in c.text and all(c is not x for x in leaders)), None)
-            leaders += [found] if found else []
-        return [*leaders, *(c for c in candidates if all(c is not x for x in leaders))], len(leaders), True
+            found = next((c for c in candidates if tier in c.text and all(c is not x for x in firsts)), None)
+            firsts += [found] if found else []
+        return [*firsts, *(c for c in candidates if all(c is not x for x in firsts))], len(firsts), True
     if intent.compare:
         # One document would otherwise crowd out the others; keep the best sentence of each.
         grouped, leaders = _best_per_group(candidates, hits, lambda doc_id: doc_id, 0.25)
