@@ -159,3 +159,15 @@ def test_tiers_compared_each_get_their_sentence(taizhou):
     # The 良好 clause names neither the rules nor 众创空间: its tier is what puts it beside the 优秀 one.
     answer = taizhou.ask("宁波孵化器绩效评价良好和优秀分别补助多少？")
     assert not answer.refused and "15万元" in answer.text and "30万元" in answer.text
+
+
+def test_english_question_names_a_tier_too(taizhou):
+    answer = taizhou.ask("What is the one-off reward for a newly recognised provincial-level incubator in Ningbo?")
+    assert answer.refused and "50万元" not in answer.text.split("closest passage")[0]
+    answer = taizhou.ask("What is the one-off reward for a newly recognised national-level incubator in Ningbo?")
+    assert not answer.refused and "100万元" in answer.text
+
+
+def test_answer_line_leaves_out_the_article_number(taizhou):
+    answer = taizhou.ask("宁波孵化器办法什么时候施行？")
+    assert answer.text.startswith("答：本办法自2025年7月1日起施行")

@@ -11,6 +11,7 @@ from assistant.lang.figures import row_cells, value_kinds
 from assistant.types import Candidate, Hit, Intent
 
 _CLAUSES = re.compile(r"(?<=[，,；;：:])")
+_ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇\d]+条\s*")
 _ASKED_WORD = re.compile(r"([\u4e00-\u9fff]{2})是?(?:多少|几)")  # "单个项目最高多少" → 最高
 
 
@@ -34,6 +35,7 @@ def lead_line(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], 
     found = _ASKED_WORD.search(intent.question)
     asked = found.group(1) if found else ""
     clause = max(valued, key=lambda c: (bool(asked) and asked in c, _about(intent, c)), default="")
+    clause = _ARTICLE.sub("", clause)  # "第六条 本办法自…": the article's number is no part of the answer
     if not clause or len(clause) >= len(best.text) - 2:
         return ""
     return f"{'Answer: ' if intent.english else '答：'}{clause}[{n}]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -108,9 +109,11 @@ def _tiers_named(tiers: Sequence[str], text: str) -> set[str]:
     """The tiers a text names; "省级以上" names 省级 and every tier above it."""
     named = set()
     for i, tier in enumerate(tiers):
-        if tier in text:
+        # 合格 inside 不合格 is not named on its own
+        alone = functools.reduce(lambda t, o: t.replace(o, " ") if tier in o and tier != o else t, tiers, text)
+        if tier in alone:
             named.add(tier)
-            if re.search(rf"{re.escape(tier)}(?:及|或)?以上", text):
+            if re.search(rf"{re.escape(tier)}(?:及|或)?以上", alone):
                 named |= set(tiers[:i])
     return named
 

@@ -91,12 +91,15 @@ def measure_of(
 
 
 def tiers_in(text: str, vocab: Vocabulary | None = None) -> list[tuple[list[str], tuple[str, ...]]]:
-    """For each set of tiers (vocabulary [contrasts]) a text names any of: those it names (not 级 inside 国家级…
-    counted twice), and the whole set."""
+    """For each set of tiers (vocabulary [contrasts]) a text names any of: those it names, in Chinese (not 合格
+    inside 不合格) or English ("provincial-level"), and the whole set."""
     vocab = vocab or load_vocabulary()
+    english = {tier for pattern, tier in vocab.contrasts_english if pattern.search(text)}
     found = []
     for tiers in vocab.contrasts:
-        named = [t for t in tiers if t in text and not any(t in o and t != o and o in text for o in tiers)]
+        named = [
+            t for t in tiers if t in english or (t in text and not any(t in o and t != o and o in text for o in tiers))
+        ]
         if named:
             found.append((named, tiers))
     return found

@@ -43,6 +43,7 @@ class Vocabulary:
     organisation_suffixes: tuple[str, ...]
     value_words: frozenset[str] = frozenset()  # name the kind of value asked, not what is measured
     contrasts: tuple[tuple[str, ...], ...] = ()  # tiers documents tell apart, each from the highest
+    contrasts_english: tuple[tuple[re.Pattern[str], str], ...] = ()  # how English names a tier
 
     def answer_type(self, text: str) -> AnswerType:
         """The first answer type whose wording the text uses; "explanation" when none does."""
@@ -92,4 +93,5 @@ def load_vocabulary(path: Path = VOCABULARY) -> Vocabulary:
         organisation_suffixes=tuple(sorted(data["organisations"]["suffixes"], key=len, reverse=True)),
         value_words=frozenset(data["measure"]["value_words"]),
         contrasts=tuple(tuple(tiers) for tiers in data["contrasts"].values()),
+        contrasts_english=tuple((_compile(rf"\b(?:{k})\b"), v) for k, v in data["contrasts_english"].items()),
     )
