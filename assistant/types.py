@@ -147,7 +147,7 @@ class Constraints:
     target: bool | None = None  # True asks a target (目标/力争), False an actual, None either
     growth: bool = False  # asks a rate of change (增长/增速), not a level
     organisations: tuple[str, ...] = ()  # names of organisations it asks about, without 公司/大学 (华为, 清华)
-    # What it measures: the forms of its two most specific concepts (高新技术企业 in "某市高新技术企业有多少家？").
+    # What it measures: the forms of its two most specific concepts (高新技术企业, in a question on a city's count of them).
     measure: tuple[tuple[str, ...], ...] = ()
 
 

@@ -144,7 +144,7 @@ def lacks(
         missing += [p for p in places if not _place_met(p, context, doc)]
     if not intent.compare:
         # The year of a document's 文号 ("〔2025〕") or date is when it was issued, not the year of what it states,
-        # unless the year is how the question names the document ("2025年那份答复").
+        # unless the year is how the question names the document ("2024年印发的通知").
         names_document = intent.about_document or intent.constraints.kinds or intent.constraints.documents
         dated = context if names_document else context.replace(_context(hit, doc), _context(hit, doc, dates=False))
         missing += [y for y in intent.constraints.years if y not in dated]
@@ -171,7 +171,7 @@ def lacks(
         missing.append("aspect")
     wanted = wanted_values(intent) if intent.answer_type in LACKS_ZH else None
     if intent.constraints.growth and intent.answer_type in WANTED_VALUES and not _states_change(cand.text, wanted):
-        # "比上年增加了多少亿元？" asks a change: a level ("达到95亿元") is none, nor a rate beside it ("同比增长18%").
+        # "较上年多了几亿元？" asks a change: a level ("达到95亿元") is none, nor a rate beside it ("同比增长18%").
         missing.append("change")
     if wanted and not value_kinds(cand.text) & wanted:
         missing.append(intent.answer_type)

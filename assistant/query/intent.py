@@ -38,7 +38,7 @@ def organisations_in(text: str, lexicon: Lexicon, vocab: Vocabulary) -> list[str
 
 def names_organisation(text: str, vocab: Vocabulary | None = None) -> bool:
     """True when a text names some organisation by a suffix ("…与某某大学共建", "某某公司的"), a pronoun
-    ("该实验室") or a count ("两家公司") aside: a sentence that does is about that organisation."""
+    ("该实验室") or a count ("五个研究院") aside: a sentence that does is about that organisation."""
     vocab = vocab or load_vocabulary()
     for suffix in vocab.organisation_suffixes:
         for found in re.finditer(rf"([\u4e00-\u9fff]{{2,6}}?){re.escape(suffix)}", text):
