@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from tests.conftest import make_settings
+from tests.conftest import assistant_over, make_settings
 
 # (city, issuer, 文号, date, amount): ten notices that differ only in their place and their figures.
 CITIES = [
@@ -104,3 +104,22 @@ def test_two_part_question_answers_each_part(ten_cities):
 def test_organisation_no_document_names_is_refused_as_not_covered(ten_cities):
     answer = ten_cities.ask("华为公司在芜湖能拿到多少中试平台建设补助？")
     assert answer.refused and answer.refusal_kind == "not_covered" and "华为" in answer.text
+
+
+def test_comparison_names_a_city_without_documents_and_answers_the_others(ten_cities):
+    answer = ten_cities.ask("兰州和鄂尔多斯对中试平台的建设补助分别是多少？")
+    assert not answer.refused and "150万元" in answer.text
+    assert "鄂尔多斯：文档中没有找到所问的内容。" in answer.text
+
+
+def test_every_named_city_gets_a_passage_however_many_passages_others_have(tmp_path, embedding_cache):
+    # Two cities' notices say it in many passages each; the third city named must still be heard.
+    def long(city: str) -> str:
+        clause = f"{city}市中试平台建设补助资金用于中试平台的设备购置、场地改造和运营服务，中试平台建设补助按年度拨付。"
+        return "".join(f"\n\n（{n}）第{n}批中试平台：{clause * 6}" for n in range(1, 21))
+
+    files = {"liuzhou.txt": notice(*CITIES[3]) + long("柳州"), "luoyang.txt": notice(*CITIES[1]) + long("洛阳")}
+    files["wuhu.txt"] = notice(*CITIES[4])
+    assistant = assistant_over(tmp_path, files, collection="three", embed_cache=embedding_cache)
+    answer = assistant.ask("柳州、洛阳、芜湖对中试平台的建设补助分别是多少？")
+    assert "500万元" in answer.text and "芜湖：文档中没有" not in answer.text, answer.text

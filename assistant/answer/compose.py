@@ -15,6 +15,7 @@ from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import RATIO_PHRASE, extract_figures
 from assistant.lang.lexicon import normalize_query
+from assistant.lang.places import gazetteer
 from assistant.query.intent import tiers_in
 from assistant.settings import AnswerSettings, RefusalSettings
 from assistant.types import Answer, Candidate, Hit, Intent, Verdict
@@ -208,7 +209,22 @@ def compose_answer(
         text = render_lines(chosen, hits, numbers, labels, english)
         lead = _documents_lead(intent, chosen, hits, numbers, labels) or lead_line(intent, chosen, hits, numbers)
         text = f"{lead}\n{text}" if lead else text
+    unheard = _unheard_places(intent, chosen, hits, snap)
+    if unheard:
+        # "温州和常州…分别…" where only 温州's documents say it: the other side is named as missing, not dropped.
+        if english:
+            text += f"\n{', '.join(gazetteer().english_name(p) for p in unheard)}: the documents do not say."
+        else:
+            text += f"\n{'、'.join(unheard)}：文档中没有找到所问的内容。"
     return Answer(question=question, text=text, citations=citations, refused=False)
+
+
+def _unheard_places(intent: Intent, chosen: Sequence[Candidate], hits: Sequence[Hit], snap: Snapshot) -> list[str]:
+    """The places a comparison names that no quote of the answer is about (by its document or by name)."""
+    if not intent.compare or len(intent.constraints.places) < 2:
+        return []
+    heard = " ".join(f"{_city(snap, hits[c.hit_index].chunk.doc_id)} {c.text}" for c in chosen)
+    return [p for p in intent.constraints.places if p not in heard]
 
 
 def _refused(intent: Intent, verdict: Verdict, hits: Sequence[Hit], snap: Snapshot, settings: AnswerSettings) -> Answer:

@@ -281,6 +281,10 @@ def judge(
     if not hits or not candidates:
         return Verdict(refused=True, kind="not_covered")
     missing = uncovered(intent, hits, snap)
+    places = intent.constraints.places
+    if intent.compare and set(places) - set(missing):
+        # A comparison answers for the places the documents cover; the answer names the others as missing.
+        missing = [m for m in missing if m not in places]
     if missing:
         return Verdict(refused=True, kind="not_covered", missing=missing)
     best = candidates[0]

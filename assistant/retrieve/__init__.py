@@ -166,8 +166,11 @@ class Retriever:
             # "方案中怎么部署，进展怎样？": the documents named by kind, and the others, each get a slot.
             return give_each_group_a_slot(best, pool, lambda c: str(doc_of(c) in kinds), fit)
         if not named and len(intent.constraints.places) != 1 and self.mode == "hybrid":
-            # A question about no place, or several: each place's documents speak.
-            return give_each_group_a_slot(best, pool, lambda c: _doc_city(snap, doc_of(c)), fit)
+            # A question about no place, or several: each place's documents speak. A place the question names
+            # is looked for among all the candidates: one document with many passages on the topic can fill
+            # the pool ("温州、泉州、厦门…分别" where 泉州 has a whole reply on it).
+            among = ranked if intent.constraints.places else pool
+            return give_each_group_a_slot(best, among, lambda c: _doc_city(snap, doc_of(c)), fit)
         return best
 
 
