@@ -271,6 +271,7 @@ class Assistant:
         used: list[list[Hit]] = []
         parts = intent.parts[:MAX_PARTS]
         answerer = ExtractiveAnswerer(part_budget(self.settings.answer, len(parts)), self.settings.refusal)
+        places: tuple[str, ...] = ()
         for i, part in enumerate(parts):
             # The first part reads the conversation; a later one reads the part before it only when it leans on it
             # ("B呢？"): one with its own subject stands alone.
@@ -282,6 +283,12 @@ class Assistant:
                 else []
             )
             part_intent = read_intent(part, history, self.lexicon, snap.docs, snap.df)
+            if i and not history and not part_intent.constraints.places and places:
+                # "温州…是多少？高新技术企业有多少家？": a part with a subject of its own but no place is still
+                # about the place the part before named.
+                scoped = replace(part_intent.constraints, places=places)
+                part_intent = replace(part_intent, constraints=scoped)
+            places = part_intent.constraints.places
             hits = self.retriever.retrieve(part_intent, top_k or self.settings.top_k, allowed)
             answers.append(check_answer(answerer.answer(part_intent, hits, snap)))
             used.append(hits)

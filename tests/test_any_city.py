@@ -123,3 +123,9 @@ def test_every_named_city_gets_a_passage_however_many_passages_others_have(tmp_p
     assistant = assistant_over(tmp_path, files, collection="three", embed_cache=embedding_cache)
     answer = assistant.ask("柳州、洛阳、芜湖对中试平台的建设补助分别是多少？")
     assert "500万元" in answer.text and "芜湖：文档中没有" not in answer.text, answer.text
+
+
+def test_later_part_with_its_own_subject_keeps_the_place_of_the_part_before(ten_cities):
+    answer = ten_cities.ask("芜湖市科学技术局是哪天发的通知？中试平台建设补助最高多少？")
+    second = answer.text.split("问二")[-1]
+    assert "500万元" in second and not any(a in second for *_, a in CITIES if a != "500万元")
