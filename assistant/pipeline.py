@@ -284,7 +284,7 @@ class Assistant:
             )
             part_intent = read_intent(part, history, self.lexicon, snap.docs, snap.df)
             if i and not history and not part_intent.constraints.places and places:
-                # "温州…是多少？高新技术企业有多少家？": a part with a subject of its own but no place is still
+                # A part with a subject of its own but no place ("某市研发投入几何？专利授权了几件？") is still
                 # about the place the part before named.
                 scoped = replace(part_intent.constraints, places=places)
                 part_intent = replace(part_intent, constraints=scoped)

@@ -149,6 +149,8 @@ class Constraints:
     organisations: tuple[str, ...] = ()  # names of organisations it asks about, without 公司/大学 (华为, 清华)
     # What it measures: the forms of its two most specific concepts (高新技术企业, in a question on a city's count of them).
     measure: tuple[tuple[str, ...], ...] = ()
+    # The tiers it names (省级; 良好 and 优秀), each with its whole set (国家级, 省级, 市级…): vocabulary [contrasts].
+    tiers: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,7 @@ from assistant.answer.tables import Change, Pick, cells, change, describe_change
 from assistant.ingest.chunk import split_sentences
 from assistant.ingest.store import Snapshot
 from assistant.lang.figures import RATIO_PHRASE, extract_figures
-from assistant.lang.lexicon import normalize_query
 from assistant.lang.places import gazetteer
-from assistant.query.intent import tiers_in
 from assistant.settings import AnswerSettings, RefusalSettings
 from assistant.types import Answer, Candidate, Hit, Intent, Verdict
 
@@ -135,7 +133,7 @@ def _grouped(
         # "泉州和厦门…": each named place's best sentence first.
         grouped, leaders = _best_per_group(candidates, hits, lambda doc_id: _city(snap, doc_id), 0.25)
         return grouped, leaders, True
-    compared = [named for named, _ in tiers_in(normalize_query(intent.question)) if len(named) > 1]
+    compared = [named for named, _ in intent.constraints.tiers if len(named) > 1]
     if intent.compare and compared:
         # "良好和优秀分别…": each tier's best sentence first, in the question's order.
         firsts: list[Candidate] = []

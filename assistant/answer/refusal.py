@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 
@@ -13,7 +12,7 @@ from assistant.ingest.store import Snapshot
 from assistant.lang.figures import value_kinds
 from assistant.lang.lexicon import CJK, normalize_query
 from assistant.lang.places import gazetteer
-from assistant.query.intent import names_organisation, tiers_in
+from assistant.query.intent import names_organisation, tiers_named
 from assistant.settings import RefusalSettings
 from assistant.types import Candidate, Document, Hit, Intent, Verdict
 
@@ -105,27 +104,14 @@ def _names_measure(measure: Sequence[tuple[str, ...]], text: str) -> bool:
     return not measure or any(f.lower() in text for forms in measure for f in forms)
 
 
-def _tiers_named(tiers: Sequence[str], text: str) -> set[str]:
-    """The tiers a text names; "省级以上" names 省级 and every tier above it."""
-    named = set()
-    for i, tier in enumerate(tiers):
-        # 合格 inside 不合格 is not named on its own
-        alone = functools.reduce(lambda t, o: t.replace(o, " ") if tier in o and tier != o else t, tiers, text)
-        if tier in alone:
-            named.add(tier)
-            if re.search(rf"{re.escape(tier)}(?:及|或)?以上", alone):
-                named |= set(tiers[:i])
-    return named
-
-
 def asked_tiers(intent: Intent, hits: Sequence[Hit]) -> list[tuple[str, tuple[str, ...]]]:
     """Each tier the question names alone of its set (省级 of 国家级/省级/市级…) where a retrieved passage names
     another of the set: the documents tell the tiers apart, so an answer must be about the one asked."""
     texts = [h.chunk.text for h in hits]
     return [
         (named[0], tiers)
-        for named, tiers in tiers_in(normalize_query(intent.question))
-        if len(named) == 1 and any(_tiers_named(tiers, t) - {named[0]} for t in texts)
+        for named, tiers in intent.constraints.tiers
+        if len(named) == 1 and any(tiers_named(tiers, t) - {named[0]} for t in texts)
     ]
 
 
@@ -136,8 +122,9 @@ def lacks(
     are the tiers it must be about (see asked_tiers)."""
     # A year may be stated earlier in the passage ("2022年，…。新增…32家"), not after the sentence. A table row
     # states its own: its years are its columns, not the paragraphs above the table.
-    upto = hit.chunk.text.find(cand.text[:12]) if " | " not in cand.text else 0
-    context = f"{_context(hit, doc)} {hit.chunk.text[: upto if upto >= 0 else 0]} {cand.text}"
+    upto = max(hit.chunk.text.find(cand.text[:12]), 0) if " | " not in cand.text else 0
+    before = hit.chunk.text[:upto]
+    context = f"{_context(hit, doc)} {before} {cand.text}"
     missing: list[str] = []
     places = intent.constraints.places
     if places and not intent.compare and not all(_place_met(p, context, doc) for p in places):
@@ -146,7 +133,7 @@ def lacks(
         # The year of a document's 文号 ("〔2025〕") or date is when it was issued, not the year of what it states,
         # unless the year is how the question names the document ("2024年印发的通知").
         names_document = intent.about_document or intent.constraints.kinds or intent.constraints.documents
-        dated = context if names_document else context.replace(_context(hit, doc), _context(hit, doc, dates=False))
+        dated = context if names_document else f"{_context(hit, doc, dates=False)} {before} {cand.text}"
         missing += [y for y in intent.constraints.years if y not in dated]
         missing += [o for o in intent.constraints.organisations if not _organisation_met(o, cand.text, context)]
     if intent.answer_type == "yesno":
@@ -155,13 +142,13 @@ def lacks(
         aspect = asked_aspect(intent)
         if aspect and not any(f.lower() in context.lower() for forms in aspect for f in forms):
             missing.append("aspect")
-    before = split_sentences(hit.chunk.text[: max(upto, 0)])
-    around = f"{doc.title if doc else ''} {hit.chunk.section} {before[-1] if before else ''} {cand.text}"
+    # The sentence with its title, section and the sentence before it (Chinese leaves a subject to that one).
+    previous = split_sentences(before)[-1:] if tiers or intent.constraints.measure else []
+    around = f"{doc.title if doc else ''} {hit.chunk.section} {''.join(previous)} {cand.text}"
     if not intent.compare:
-        missing += [f"tier:{tier}" for tier, of in tiers if tier not in _tiers_named(of, around)]
+        missing += [f"tier:{tier}" for tier, of in tiers if tier not in tiers_named(of, around)]
     measure = intent.constraints.measure
     # A figure of something else ("覆盖企业412家" for a count of 高新技术企业) is no answer, even of the right kind.
-    # Chinese leaves a subject to the sentence before: that one counts too.
     if (
         measure
         and intent.answer_type in WANTED_VALUES

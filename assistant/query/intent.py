@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import replace
@@ -55,9 +56,9 @@ def measure_of(
     query: Query, constraints: Constraints, text: str, lexicon: Lexicon, df: Mapping[str, int], vocab: Vocabulary
 ) -> tuple[tuple[str, ...], ...]:
     """The forms of the two most specific concepts of what a question measures: the rarest in the corpus (`df`,
-    in how many passages each search token occurs; of equals, the later in the question), places, years, organisations' names, words an earlier
-    question lent and words naming the kind of value ("金额", "规模") aside. A concept no passage has is left out:
-    whether the corpus covers it at all is for the learned detector."""
+    in how many passages each search token occurs; of equals, the later in the question), places, years,
+    organisations' names, words an earlier question lent and words naming the kind of value ("金额", "规模")
+    aside. A concept no passage has is left out: whether the corpus covers it at all is for the learned detector."""
     places = {p.lower() for p in constraints.places}
     # "椒江实验室": the organisation's suffix word belongs to its name, not to what is measured.
     named = [m.group(0) for o in constraints.organisations for m in re.finditer(rf"{re.escape(o)}\w{{0,5}}", text)]
@@ -90,19 +91,31 @@ def measure_of(
     return tuple(forms for *_, forms in sorted(rarity)[:2])
 
 
-def tiers_in(text: str, vocab: Vocabulary | None = None) -> list[tuple[list[str], tuple[str, ...]]]:
-    """For each set of tiers (vocabulary [contrasts]) a text names any of: those it names, in Chinese (not 合格
-    inside 不合格) or English ("provincial-level"), and the whole set."""
+def tiers_named(tiers: Sequence[str], text: str, above: bool = True) -> set[str]:
+    """The tiers of one set a text names on its own (合格 inside 不合格 is not 合格); with `above`, "省级以上"
+    names 省级 and every tier above it."""
+    named = set()
+    for i, tier in enumerate(tiers):
+        alone = functools.reduce(lambda t, o: t.replace(o, " ") if tier in o and tier != o else t, tiers, text)
+        if tier in alone:
+            named.add(tier)
+            if above and re.search(rf"{re.escape(tier)}(?:及|或)?以上", alone):
+                named |= set(tiers[:i])
+    return named
+
+
+def tiers_in(text: str, vocab: Vocabulary | None = None) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """For each set of tiers (vocabulary [contrasts]) a question names any of: those it names, in the set's order,
+    in Chinese or English ("provincial-level"), and the whole set."""
     vocab = vocab or load_vocabulary()
     english = {tier for pattern, tier in vocab.contrasts_english if pattern.search(text)}
     found = []
     for tiers in vocab.contrasts:
-        named = [
-            t for t in tiers if t in english or (t in text and not any(t in o and t != o and o in text for o in tiers))
-        ]
+        in_text = tiers_named(tiers, text, above=False)
+        named = tuple(t for t in tiers if t in english or t in in_text)
         if named:
             found.append((named, tiers))
-    return found
+    return tuple(found)
 
 
 def places_in(text: str) -> list[str]:
@@ -307,6 +320,7 @@ def read_intent(
         target=wants_target if wants_target != wants_actual else None,
         growth=bool(vocab.growth.search(text)),
         organisations=tuple(organisations_in(text, lexicon, vocab)) if not is_english(text) else (),
+        tiers=tiers_in(asked, vocab),
     )
     # The asked question decides the type; a follow-up that does not say ("那成都呢？") keeps its first turn's.
     answer_type = vocab.answer_type(asked)
