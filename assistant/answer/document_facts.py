@@ -1,4 +1,4 @@
-"""Questions about documents themselves ("这两份通知各是哪天印发的？"): answered from each document's own dateline.
+"""Questions about documents themselves ("两份办法各在何日印发？"): answered from each document's own dateline.
 
 The loader reads every document's date at ingest (ingest/metadata.py). A question that asks when documents were
 issued is answered document by document from that date, quoting the line of the document that states it, so the

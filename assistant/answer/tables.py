@@ -121,7 +121,7 @@ def change(intent: Intent, hits: list[Hit], snap: Snapshot) -> Change | None:
     between two year columns of the table row about that measure (the row among the first hits whose name holds
     most of the question's words): the columns of the years asked, or its first and last year columns. None
     unless such a row has both values as numbers."""
-    # A difference asked for as a number ("提高几个百分点", "新增多少个"); "情况怎样" asks what happened, which the
+    # A difference asked for as a number ("提高几个百分点", "多出几家"); "情况怎样" asks what happened, which the
     # documents' sentences tell (a table of yearly values may hold targets, not outcomes).
     asks_number = intent.answer_type in ("count", "amount", "ratio", "figure")
     if not asks_number or not (intent.constraints.growth or len(intent.constraints.years) >= 2):

@@ -13,7 +13,7 @@ from assistant.lang.places import gazetteer
 from assistant.query.vocabulary import Vocabulary, load_vocabulary
 from assistant.types import Constraints, Document, Intent, Query, Turn
 
-# Words that count or point ("八个学院", "哪所大学", "各研究院", "该所高校") stand before a suffix but name nothing.
+# Words that count or point ("八个学院", "哪所大学", "各研究院", "该所院校") stand before a suffix but name nothing.
 _NOT_A_NAME = re.compile(
     r"^(?:[哪几各每多该本这那此其某诸全]|[\d０-９一二两三四五六七八九十百千万]+[个家所座项位名类种批])"
 )
@@ -147,10 +147,10 @@ def resolve_followup(question: str, history: Sequence[Turn], vocab: Vocabulary |
     cued = (
         vocab.followup_start.search(question)
         or vocab.followup_end.search(question.strip())
-        or vocab.followup_part.search(question)  # a pronoun or 又/也: "它的牵头单位是谁？"
+        or vocab.followup_part.search(question)  # a pronoun or 又/也: "它的期限多长？"
     )
-    # A short question leans on the one before only when it names nothing of its own ("2030年要到多少？");
-    # one with its own subject is a new question, however short ("孵化器能拿到哪些奖励？").
+    # A short question leans on the one before only when it names nothing of its own ("2035年定为几何？");
+    # one with its own subject is a new question, however short ("众创空间有何奖补？").
     if not (cued or (short and not _has_subject(question, vocab))):
         return question
     if places_in(question):
@@ -262,7 +262,7 @@ def leans_on_previous(part: str, vocab: Vocabulary | None = None) -> bool:
 
 def _has_subject(part: str, vocab: Vocabulary) -> bool:
     """Whether a part names something of its own (a noun) beyond a year, a place, a kind of document and the
-    wording of what it asks ("2030年要到多少？", "方案为2030年设的指标是什么？" name nothing: they are about the
+    wording of what it asks ("2035年定为几何？", "方案中2035年的指标为何？" name nothing: they are about the
     part before them; "申报截止是哪天？" names 申报)."""
     rest = YEAR.sub(" ", part)
     for place in places_in(rest):

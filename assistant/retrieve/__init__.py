@@ -80,7 +80,7 @@ class Retriever:
             return []
         named = set(intent.constraints.documents)
         if named:
-            # "无锡2025年的答复和苏州新政…": a place the named documents are not about brings its own documents in.
+            # "某市2024年印发的办法与另一市新规相比…": a place the named documents are not about brings its own documents in.
             for place in intent.constraints.places:
                 theirs = place_documents([place], snap.docs)
                 if theirs and not theirs & named:
